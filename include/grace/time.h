@@ -1,0 +1,26 @@
+/*
+ * time.h — kernel time.
+ *
+ * ktime_get_ns(): nanoseconds since boot from the TSC, calibrated against the
+ * HPET (PIT fallback) at boot; 0 until calibration. jiffies counts LAPIC timer
+ * ticks at `timer.hz`. udelay/mdelay busy-wait on the TSC.
+ */
+#ifndef GRACE_TIME_H
+#define GRACE_TIME_H
+
+#include <grace/types.h>
+
+u64 ktime_get_ns(void);
+static inline u64 ktime_get_us(void) { return ktime_get_ns() / 1000; }
+void udelay(unsigned long us);
+void mdelay(unsigned long ms);
+
+extern volatile u64 jiffies;
+extern unsigned int tick_hz;
+extern u64 tsc_khz;        /* 0 until calibrated */
+extern u64 tsc_at_boot;    /* TSC read first thing in kmain */
+
+void time_init(void);      /* calibrate the TSC */
+void timer_tick_init(void);/* start this CPU's periodic LAPIC tick */
+
+#endif

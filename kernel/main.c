@@ -1,0 +1,59 @@
+/*
+ * main.c — kmain, the boot CPU's path from long mode to the shell.
+ *
+ * Order matters and each step says why it is where it is:
+ *   percpu (printk needs the CPU number) → serial (see anything at all) →
+ *   multiboot2 (memory map, command line, RSDP, framebuffer) → parameters →
+ *   traps (every later fault gets a report) → memory (pages, page tables,
+ *   heap) → consoles on screen → ACPI → interrupts and time → in-kernel tests
+ *   → shell with `autorun`.
+ */
+#include <asm/cpu.h>
+#include <grace/bootinfo.h>
+#include <grace/mm.h>
+#include <grace/panic.h>
+#include <grace/percpu.h>
+#include <grace/printk.h>
+#include <grace/reboot.h>
+#include <grace/serial.h>
+#include <grace/string.h>
+#include <grace/time.h>
+
+struct boot_info boot_info;
+
+static void boot_warn(const char *msg)
+{
+	printk("%s\n", msg);
+}
+
+static void parse_boot_info(u32 magic, u32 mbi_phys)
+{
+	if (magic != MULTIBOOT2_BOOTLOADER_MAGIC)
+		panic("not started by a multiboot2 loader (magic %#x); boot Grace through GRUB", magic);
+	if (!mbi_phys || mbi_phys & 7)
+		panic("multiboot2 information pointer %#x is invalid", mbi_phys);
+	/* The boot page tables map the low 4 GiB at PHYS_OFFSET; the
+	 * information structure lives there. Read its size, bounded. */
+	const void *mbi = phys_to_virt(mbi_phys);
+	u32 total = *(const u32 *)mbi;
+	size_t avail = total > (1u << 20) ? (1u << 20) : total;
+
+	if (multiboot2_parse(mbi, avail, &boot_info, boot_warn))
+		panic("multiboot2 information is unusable (see messages above)");
+	boot_info.mbi_phys = mbi_phys;
+}
+
+void kmain(u32 magic, u32 mbi_phys);
+void kmain(u32 magic, u32 mbi_phys)
+{
+	tsc_at_boot = rdtsc();
+	percpu_init_boot_cpu();
+	serial_init();
+	printk("Grace: booting\n");
+	parse_boot_info(magic, mbi_phys);
+	printk("boot: loader \"%s\", %s, %u memory regions, cmdline \"%s\"\n",
+	       boot_info.loader, boot_info.efi ? "UEFI" : "BIOS", boot_info.nr_mem, boot_info.cmdline);
+
+	printk("Grace: nothing else to do yet; powering off\n");
+	machine_poweroff(true);
+}
