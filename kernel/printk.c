@@ -42,7 +42,7 @@ void printk_enter_emergency(void)
 
 static int current_cpu(void)
 {
-	return percpu_ready ? (int)this_cpu()->cpu : 0;
+	return percpu_ready ? (int)smp_processor_id() : 0;
 }
 
 static void emit(const char *s, size_t len)
