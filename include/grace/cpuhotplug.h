@@ -1,0 +1,109 @@
+/*
+ * cpuhotplug.h — the CPU hotplug state machine (kernel/cpu.c).
+ *
+ * A CPU is not on or off: it is at a STATE in this ordered table, and each
+ * state is a service its subsystem starts when the CPU passes it going up and
+ * stops when it passes it going down. cpu_up(cpu, target) walks upward one
+ * state at a time, cpu_down(cpu, target) downward; boot-time bring-up and
+ * run-time onlining are the same walk.
+ *
+ * Sections, and where their callbacks run:
+ *
+ *   OFFLINE
+ *   PREPARE   ... CPUHP_BRINGUP_CPU   control CPU, may sleep, may fail.
+ *                                     Teardowns here are the "DEAD" callbacks,
+ *                                     run after the CPU is gone.
+ *   BRINGUP_CPU                       control CPU kicks the AP (INIT-SIPI)
+ *   AP_OFFLINE .. AP_ONLINE           STARTING: on the AP, interrupts off,
+ *                                     cannot fail. Teardowns: "DYING", on the
+ *                                     dying CPU inside stop_machine.
+ *   TEARDOWN_CPU                      teardown: stop_machine(take_cpu_down)
+ *   AP_ONLINE_IDLE .. ONLINE          ONLINE: on the AP's hotplug thread,
+ *                                     may sleep, may fail.
+ *
+ * Rollback: a failing startup makes the machine walk back, in reverse, to the
+ * state the operation started from; a failing teardown walks forward again.
+ * STARTING/DYING callbacks cannot fail (the CPU is half there), so failure
+ * injection into them is refused.
+ */
+#ifndef GRACE_CPUHOTPLUG_H
+#define GRACE_CPUHOTPLUG_H
+
+#include <grace/types.h>
+
+enum cpuhp_state {
+	CPUHP_INVALID = -1,
+	CPUHP_OFFLINE = 0,
+	/* PREPARE (control CPU) */
+	CPUHP_CREATE_THREADS,       /* sched: idle task, hotplug thread, per-CPU kthreads (parked) */
+	CPUHP_WORKQUEUE_PREP,       /* workqueue: per-CPU pool */
+	CPUHP_TIMERS_PREPARE,       /* timers: per-CPU base; DEAD: migrate pending timers */
+	CPUHP_SMPCFD_PREPARE,       /* smp call-function queue; DEAD: check it drained */
+	CPUHP_RCUTREE_PREP,         /* RCU per-CPU data (RCU work) */
+	CPUHP_BP_PREPARE_DYN,
+	CPUHP_BP_PREPARE_DYN_END = CPUHP_BP_PREPARE_DYN + 4,
+	CPUHP_BRINGUP_CPU,          /* kick the AP and wait until it reached AP_ONLINE_IDLE */
+	/* STARTING (on the AP, interrupts off; teardown = DYING) */
+	CPUHP_AP_OFFLINE,
+	CPUHP_AP_SCHED_STARTING,    /* sched: runqueue usable */
+	CPUHP_AP_SMPCFD_DYING,      /* DYING: run what is still queued for this CPU */
+	CPUHP_AP_TIMERS_DYING,
+	CPUHP_AP_RCUTREE_DYING,     /* RCU: "this CPU is leaving" report */
+	CPUHP_AP_STARTING_DYN,
+	CPUHP_AP_STARTING_DYN_END = CPUHP_AP_STARTING_DYN + 4,
+	CPUHP_AP_ONLINE,            /* marked online, interrupts on */
+	CPUHP_TEARDOWN_CPU,         /* teardown: stop_machine(take_cpu_down) */
+	CPUHP_AP_ONLINE_IDLE,       /* AP in its idle loop; hotplug thread takes over */
+	/* ONLINE (on the AP's hotplug thread) */
+	CPUHP_AP_SMPBOOT_THREADS,   /* unpark / park per-CPU kthreads */
+	CPUHP_AP_WORKQUEUE_ONLINE,
+	CPUHP_AP_RCUTREE_ONLINE,
+	CPUHP_AP_WATCHDOG_ONLINE,
+	CPUHP_AP_ONLINE_DYN,
+	CPUHP_AP_ONLINE_DYN_END = CPUHP_AP_ONLINE_DYN + 8,
+	CPUHP_AP_ACTIVE,            /* sched: CPU active / DOWN: inactive, migrate threads away */
+	CPUHP_ONLINE,
+	CPUHP_NR_STATES,
+};
+
+/*
+ * Install callbacks for `state` (or, for CPUHP_BP_PREPARE_DYN /
+ * CPUHP_AP_ONLINE_DYN, the first free dynamic slot: the state is returned).
+ * The startup runs at once on every CPU already past the state; if it fails
+ * on one, the CPUs done so far are torn down again and the error returned.
+ */
+int cpuhp_setup_state(enum cpuhp_state state, const char *name,
+		      int (*startup)(unsigned int cpu), int (*teardown)(unsigned int cpu));
+/* The same without calling anything now (for states set up before SMP). */
+int cpuhp_setup_state_nocalls(enum cpuhp_state state, const char *name,
+			      int (*startup)(unsigned int cpu), int (*teardown)(unsigned int cpu));
+/* Run the teardown on every CPU past the state, then free the slot. */
+void cpuhp_remove_state(enum cpuhp_state state);
+
+/* Walk `cpu` to `target`; 0, or a negative error after a full rollback. */
+int cpu_up(unsigned int cpu, enum cpuhp_state target);
+int cpu_down(unsigned int cpu, enum cpuhp_state target);
+int add_cpu(unsigned int cpu);      /* cpu_up(cpu, CPUHP_ONLINE) */
+int remove_cpu(unsigned int cpu);   /* cpu_down(cpu, CPUHP_OFFLINE) */
+
+/* Called on the AP: run the STARTING callbacks (interrupts off). */
+void notify_cpu_starting(unsigned int cpu);
+/* Called on the AP from its idle loop once: hand over to the hotplug thread. */
+void cpuhp_online_idle(enum cpuhp_state state);
+/* Called by the dying CPU's idle loop right before arch_play_dead(). */
+void cpuhp_report_idle_dead(void);
+
+/* Serialize against hotplug (readers of the online mask that must not race). */
+void cpus_read_lock(void);
+void cpus_read_unlock(void);
+
+enum cpuhp_state cpuhp_get_state(unsigned int cpu);
+const char *cpuhp_state_name(enum cpuhp_state state);
+
+/* Arch hooks (arch/x86_64/smpboot.c). */
+int arch_cpu_up(unsigned int cpu);      /* INIT-SIPI; 0 when the AP is alive */
+void arch_cpu_disable(void);            /* on the dying CPU, irqs off */
+int arch_cpu_wait_dead(unsigned int cpu); /* control CPU: wait for play_dead */
+__attribute__((noreturn)) void arch_play_dead(void);
+
+#endif
