@@ -25,6 +25,15 @@ unsigned int cpumask_weight(const struct cpumask *m)
 	return n;
 }
 
+const struct cpumask *cpumask_of(unsigned int cpu)
+{
+	static struct cpumask single[NR_CPUS];
+
+	/* Setting the same bit again is harmless, so no init pass is needed. */
+	cpumask_set_cpu(cpu, &single[cpu]);
+	return &single[cpu];
+}
+
 unsigned int cpumask_next_from(unsigned int cpu, const struct cpumask *m)
 {
 	while (cpu < NR_CPUS) {

@@ -34,14 +34,18 @@
 enum cpuhp_state {
 	CPUHP_INVALID = -1,
 	CPUHP_OFFLINE = 0,
-	/* PREPARE (control CPU) */
-	CPUHP_CREATE_THREADS,       /* sched: idle task, hotplug thread, per-CPU kthreads (parked) */
+	/* PREPARE (control CPU). Going down these teardowns are the DEAD
+	 * callbacks and run in reverse, top first: timers are migrated off the
+	 * dead CPU before anything else, then RCU adopts its callbacks and its
+	 * IPI queue is checked empty, and only then run the callbacks that may
+	 * wait for a timer, a grace period or a work item (docs/hotplug.md). */
+	CPUHP_CREATE_THREADS,       /* sched: per-CPU kthreads for the new CPU */
 	CPUHP_WORKQUEUE_PREP,       /* workqueue: per-CPU pool */
-	CPUHP_TIMERS_PREPARE,       /* timers: per-CPU base; DEAD: migrate pending timers */
-	CPUHP_SMPCFD_PREPARE,       /* smp call-function queue; DEAD: check it drained */
-	CPUHP_RCUTREE_PREP,         /* RCU per-CPU data (RCU work) */
 	CPUHP_BP_PREPARE_DYN,
 	CPUHP_BP_PREPARE_DYN_END = CPUHP_BP_PREPARE_DYN + 4,
+	CPUHP_SMPCFD_PREPARE,       /* smp call-function queue; DEAD: check it drained */
+	CPUHP_RCUTREE_PREP,         /* RCU per-CPU data; DEAD: adopt its callbacks */
+	CPUHP_TIMERS_PREPARE,       /* timers: per-CPU base; DEAD: migrate pending timers */
 	CPUHP_BRINGUP_CPU,          /* kick the AP and wait until it reached AP_ONLINE_IDLE */
 	/* STARTING (on the AP, interrupts off; teardown = DYING) */
 	CPUHP_AP_OFFLINE,
@@ -99,6 +103,23 @@ void cpus_read_unlock(void);
 
 enum cpuhp_state cpuhp_get_state(unsigned int cpu);
 const char *cpuhp_state_name(enum cpuhp_state state);
+
+/* Introspection and failure injection (shell, tests). */
+struct cpuhp_state_info {
+	const char *name, *section;
+	bool has_startup, has_teardown;
+	bool may_fail_up, may_fail_down;
+	bool can_rest;     /* a valid target */
+	bool used;         /* a state exists in this slot */
+};
+void cpuhp_describe(enum cpuhp_state s, struct cpuhp_state_info *info);
+void cpuhp_cpu_info(unsigned int cpu, enum cpuhp_state *state, enum cpuhp_state *target,
+		    enum cpuhp_state *fail, u64 *last_ns);
+int cpuhp_inject_fail(unsigned int cpu, enum cpuhp_state state, const char **why);
+enum cpuhp_state cpuhp_state_parse(const char *s);   /* name or number; CPUHP_INVALID */
+
+void cpuhp_init(void);                     /* after the scheduler, before any AP */
+void bringup_nonboot_cpus(unsigned int max);
 
 /* Arch hooks (arch/x86_64/smpboot.c). */
 int arch_cpu_up(unsigned int cpu);      /* INIT-SIPI; 0 when the AP is alive */

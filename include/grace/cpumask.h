@@ -61,6 +61,9 @@ unsigned int cpumask_next_from(unsigned int cpu, const struct cpumask *m);
 #define for_each_cpu(cpu, m) \
 	for ((cpu) = cpumask_next_from(0, (m)); (cpu) < NR_CPUS; (cpu) = cpumask_next_from((cpu) + 1, (m)))
 
+/* A mask holding only `cpu` (constant storage; do not modify). */
+const struct cpumask *cpumask_of(unsigned int cpu);
+
 extern struct cpumask cpu_possible_mask, cpu_present_mask, cpu_online_mask, cpu_active_mask;
 #define for_each_possible_cpu(cpu) for_each_cpu(cpu, &cpu_possible_mask)
 #define for_each_online_cpu(cpu)   for_each_cpu(cpu, &cpu_online_mask)
