@@ -17,6 +17,8 @@ struct cpu_local {
 	u32 apic_id;
 	int preempt_count;
 	unsigned long irq_stack_top;
+	int irq_nesting;         /* hardware interrupts being handled (in_irq) */
+	int nmi_nesting;         /* NMIs being handled (in_nmi) */
 };
 
 static inline struct cpu_local *this_cpu(void)
