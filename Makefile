@@ -72,6 +72,9 @@ $(BUILD)/%.o: %.asm | $(BUILD)/.deps-ok
 	@echo "  NASM    $<"
 	@$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
 
+# The UBSan runtime must not be instrumented itself (it would recurse).
+$(BUILD)/kernel/ubsan.o: CFLAGS += -fno-sanitize=all
+
 # Two-pass link for the embedded symbol table (kernel/ksyms.c):
 #   pass 1: link with an empty table;  nm -> tools/gen_ksyms.py -> ksyms_table.c
 #   pass 2: link with the real table;  regenerate from the result and require
