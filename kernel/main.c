@@ -11,6 +11,7 @@
 #include <asm/cpu.h>
 #include <asm/traps.h>
 #include <grace/bootinfo.h>
+#include <grace/fault_inject.h>
 #include <grace/irq.h>
 #include <grace/mm.h>
 #include <grace/panic.h>
@@ -59,6 +60,9 @@ void kmain(u32 magic, u32 mbi_phys)
 	 * exception prints a report instead of triple-faulting. */
 	trap_init();
 	irq_init();
+
+	/* Last: a deliberate fault (`fault=<kind>`) once everything is up. */
+	fault_inject_from_param();
 
 	printk("Grace: nothing else to do yet; powering off\n");
 	machine_poweroff(true);
