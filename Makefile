@@ -72,9 +72,38 @@ $(BUILD)/%.o: %.asm | $(BUILD)/.deps-ok
 	@echo "  NASM    $<"
 	@$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
 
-$(BUILD)/grace.elf: $(OBJS) linker.ld
+# The UBSan runtime must not be instrumented itself (it would recurse).
+$(BUILD)/kernel/ubsan.o: CFLAGS += -fno-sanitize=all
+
+# Two-pass link for the embedded symbol table (kernel/ksyms.c):
+#   pass 1: link with an empty table;  nm -> tools/gen_ksyms.py -> ksyms_table.c
+#   pass 2: link with the real table;  regenerate from the result and require
+#           the same table, i.e. embedding it moved no text symbol.
+# .ksyms is the last thing in .rodata (linker.ld), after all text, so the check
+# only fails if that layout is broken.
+$(BUILD)/ksyms_empty.c: tools/gen_ksyms.py | $(BUILD)/.deps-ok
+	@$(PYTHON) tools/gen_ksyms.py --empty > $@
+
+$(BUILD)/ksyms_empty.o $(BUILD)/ksyms_table.o: $(BUILD)/%.o: $(BUILD)/%.c
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/grace.pass1.elf: $(OBJS) $(BUILD)/ksyms_empty.o linker.ld
 	@echo "  LD      $@"
-	@$(LD) $(LDFLAGS) -o $@ $(OBJS)
+	@$(LD) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms_empty.o
+
+$(BUILD)/ksyms_table.c: $(BUILD)/grace.pass1.elf tools/gen_ksyms.py
+	@echo "  KSYMS   $@"
+	@$(NM) -n -S $< | $(PYTHON) tools/gen_ksyms.py > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/grace.elf: $(OBJS) $(BUILD)/ksyms_table.o linker.ld
+	@echo "  LD      $@"
+	@$(LD) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms_table.o
+	@$(NM) -n -S $@ | $(PYTHON) tools/gen_ksyms.py > $(BUILD)/ksyms_check.c
+	@cmp -s $(BUILD)/ksyms_table.c $(BUILD)/ksyms_check.c || { \
+		echo "ksyms: text symbols moved between the two link passes:"; \
+		diff $(BUILD)/ksyms_table.c $(BUILD)/ksyms_check.c | head -20; \
+		rm -f $@; exit 1; }
 
 $(BUILD)/grace.iso: $(BUILD)/grace.elf iso/grub.cfg
 	@echo "  ISO     $@"

@@ -9,7 +9,10 @@
  *   → shell with `autorun`.
  */
 #include <asm/cpu.h>
+#include <asm/traps.h>
 #include <grace/bootinfo.h>
+#include <grace/fault_inject.h>
+#include <grace/irq.h>
 #include <grace/mm.h>
 #include <grace/panic.h>
 #include <grace/percpu.h>
@@ -53,6 +56,13 @@ void kmain(u32 magic, u32 mbi_phys)
 	parse_boot_info(magic, mbi_phys);
 	printk("boot: loader \"%s\", %s, %u memory regions, cmdline \"%s\"\n",
 	       boot_info.loader, boot_info.efi ? "UEFI" : "BIOS", boot_info.nr_mem, boot_info.cmdline);
+	/* GDT/TSS/IDT before anything else can fault: from here on every
+	 * exception prints a report instead of triple-faulting. */
+	trap_init();
+	irq_init();
+
+	/* Last: a deliberate fault (`fault=<kind>`) once everything is up. */
+	fault_inject_from_param();
 
 	printk("Grace: nothing else to do yet; powering off\n");
 	machine_poweroff(true);
