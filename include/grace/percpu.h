@@ -17,6 +17,7 @@ struct cpu_local {
 	u32 apic_id;
 	int preempt_count;
 	unsigned long irq_stack_top;
+	u64 ticks;               /* LAPIC timer ticks seen by this CPU */
 };
 
 static inline struct cpu_local *this_cpu(void)
