@@ -8,6 +8,7 @@
  *   heap) → consoles on screen → ACPI → interrupts and time → in-kernel tests
  *   → shell with `autorun`.
  */
+#include <asm/apic.h>
 #include <asm/cpu.h>
 #include <asm/traps.h>
 #include <grace/bootinfo.h>
@@ -60,6 +61,15 @@ void kmain(u32 magic, u32 mbi_phys)
 	 * exception prints a report instead of triple-faulting. */
 	trap_init();
 	irq_init();
+
+	/* Interrupts and time: the TSC is calibrated against the HPET (found
+	 * through ACPI) or the PIT; then this CPU's LAPIC, the IOAPIC (pins
+	 * masked until a driver asks) and the periodic tick. */
+	time_init();
+	lapic_init();
+	ioapic_init();
+	timer_tick_init();
+	local_irq_enable();
 
 	/* Last: a deliberate fault (`fault=<kind>`) once everything is up. */
 	fault_inject_from_param();

@@ -44,15 +44,6 @@ static struct irq_desc irq_desc[NR_VECTORS];
 static u64 irq_counts[NR_VECTORS];
 static DEFINE_SPINLOCK(irq_desc_lock);
 
-/*
- * FALLBACK until the LAPIC driver lands: with no LAPIC interrupts enabled
- * nothing needs acknowledging. The LAPIC driver's strong lapic_eoi() replaces
- * this one at link time.
- */
-__weak void lapic_eoi(void)
-{
-}
-
 /* 8259A PIC (Intel 8259A datasheet, "Programming the 8259A"). */
 #define PIC1_CMD  0x20
 #define PIC1_DATA 0x21
