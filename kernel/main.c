@@ -62,6 +62,20 @@ void kmain(u32 magic, u32 mbi_phys)
 	trap_init();
 	irq_init();
 
+	/* Memory: pages first (their metadata goes in low memory the boot map
+	 * reaches), then the final page tables built from those pages, then the
+	 * heap on top of both. */
+	pmm_init();
+	paging_init();
+	kmalloc_init();
+	printk("mem: %llu MiB usable, %llu pages free, kernel %llu KiB\n",
+	       (unsigned long long)(pmm_total_pages() >> (20 - PAGE_SHIFT)),
+	       (unsigned long long)pmm_free_pages(),
+	       (unsigned long long)((__kernel_phys_end - __kernel_phys_start) >> 10));
+
+
+	/* ACPI: after memory */
+
 	/* Interrupts and time: the TSC is calibrated against the HPET (found
 	 * through ACPI) or the PIT; then this CPU's LAPIC, the IOAPIC (pins
 	 * masked until a driver asks) and the periodic tick. */
@@ -73,17 +87,6 @@ void kmain(u32 magic, u32 mbi_phys)
 
 	/* Last: a deliberate fault (`fault=<kind>`) once everything is up. */
 	fault_inject_from_param();
-
-	/* Memory: pages first (their metadata goes in low memory the boot map
-	 * reaches), then the final page tables built from those pages, then the
-	 * heap on top of both. */
-	pmm_init();
-	paging_init();
-	kmalloc_init();
-	printk("mem: %llu MiB usable, %llu pages free, kernel %llu KiB\n",
-	       (unsigned long long)(pmm_total_pages() >> (20 - PAGE_SHIFT)),
-	       (unsigned long long)pmm_free_pages(),
-	       (unsigned long long)((__kernel_phys_end - __kernel_phys_start) >> 10));
 
 	printk("Grace: nothing else to do yet; powering off\n");
 	machine_poweroff(true);

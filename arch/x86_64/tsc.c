@@ -3,8 +3,11 @@
  *
  * At boot the TSC is calibrated against a reference: the HPET main counter
  * (preferred) or PIT channel 2 (fallback, or forced by tsc.calibrate=pit).
- * Three 10 ms measurements are taken and the median kept, which throws away
- * a round disturbed by the host descheduling a vCPU. ktime_get_ns() then is
+ * Each round reads the TSC *outside* the reference interval (TSC, start
+ * reference, wait for it to end, TSC), so anything that delays the vCPU —
+ * the host descheduling it, a slow port read noticing the end late — can only
+ * make a round count more TSC cycles, never fewer. Five 10 ms rounds are
+ * taken and the smallest kept. ktime_get_ns() then is
  * (rdtsc() - tsc_at_boot) scaled by a 32.32 fixed-point multiplier: no
  * division on the read side.
  *
@@ -62,7 +65,7 @@ static u64 measure_hpet(void)
 {
 	u64 period = hpet_period_fs();
 	u64 ticks = 10ULL * 1000000000000ULL / period; /* 10 ms in HPET ticks */
-	u64 h0 = hpet_read(), t0 = rdtsc(), h1;
+	u64 t0 = rdtsc(), h0 = hpet_read(), h1;
 
 	while ((h1 = hpet_read()) - h0 < ticks)
 		cpu_relax();
@@ -81,13 +84,7 @@ static u64 measure_pit(void)
 	return (rdtsc() - t0) / 10;
 }
 
-static u64 median3(u64 a, u64 b, u64 c)
-{
-	if (a > b) { u64 t = a; a = b; b = t; }
-	if (b > c) { u64 t = b; b = c; c = t; }
-	if (a > b) { u64 t = a; a = b; b = t; }
-	return b;
-}
+#define CAL_ROUNDS 5
 
 void time_init(void)
 {
@@ -101,9 +98,14 @@ void time_init(void)
 		ref = "PIT";
 		measure = measure_pit;
 	}
-	u64 a = measure(), b = measure(), c = measure();
+	u64 rounds[CAL_ROUNDS];
 
-	tsc_khz = median3(a, b, c);
+	tsc_khz = 0;
+	for (int i = 0; i < CAL_ROUNDS; i++) {
+		rounds[i] = measure();
+		if (rounds[i] && (!tsc_khz || rounds[i] < tsc_khz))
+			tsc_khz = rounds[i];
+	}
 	if (!tsc_khz)
 		panic("tsc: calibration against the %s failed (measured 0 kHz)", ref);
 	ns_mult = (1000000ULL << 32) / tsc_khz;
@@ -117,8 +119,9 @@ void time_init(void)
 		cpuid(0x80000007, &eax, &ebx, &ecx, &edx);
 		invariant = edx & (1u << 8);
 	}
-	printk("tsc: %llu.%03llu MHz, calibrated against the %s (rounds %llu/%llu/%llu kHz)%s\n",
+	printk("tsc: %llu.%03llu MHz, calibrated against the %s (rounds %llu %llu %llu %llu %llu kHz, min kept)%s\n",
 	       (unsigned long long)(tsc_khz / 1000), (unsigned long long)(tsc_khz % 1000), ref,
-	       (unsigned long long)a, (unsigned long long)b, (unsigned long long)c,
+	       (unsigned long long)rounds[0], (unsigned long long)rounds[1], (unsigned long long)rounds[2],
+	       (unsigned long long)rounds[3], (unsigned long long)rounds[4],
 	       invariant ? ", invariant" : "");
 }
