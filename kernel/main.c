@@ -9,6 +9,7 @@
  *   → shell with `autorun`.
  */
 #include <asm/cpu.h>
+#include <grace/acpi.h>
 #include <grace/bootinfo.h>
 #include <grace/mm.h>
 #include <grace/panic.h>
@@ -53,6 +54,9 @@ void kmain(u32 magic, u32 mbi_phys)
 	parse_boot_info(magic, mbi_phys);
 	printk("boot: loader \"%s\", %s, %u memory regions, cmdline \"%s\"\n",
 	       boot_info.loader, boot_info.efi ? "UEFI" : "BIOS", boot_info.nr_mem, boot_info.cmdline);
+
+	/* ACPI: after memory */
+	acpi_init();
 
 	printk("Grace: nothing else to do yet; powering off\n");
 	machine_poweroff(true);
