@@ -6,6 +6,10 @@ fixtures"), keep the serial log, then:
 
     tools/acpi_capture.py serial.log tests/unit/fixtures/acpi/q35-smp4.bin
     tools/acpi_capture.py serial.log out.bin --split DIR   # also one DIR/SIG@ADDR.bin per table
+    tools/acpi_capture.py serial.log out.bin --raw MBI2    # just the bytes of one dump
+
+(--raw is how the multiboot2 fuzzing seeds in tests/unit/fixtures/multiboot2/
+were made, from a temporary hexdump of the multiboot2 information.)
 
 The dump lines look like (anything before "acpi-dump: " is ignored):
 
@@ -80,10 +84,19 @@ def main():
     ap.add_argument("log")
     ap.add_argument("out")
     ap.add_argument("--split", metavar="DIR", help="also write each table as DIR/SIG@ADDR.bin")
+    ap.add_argument("--raw", metavar="SIG", help="write only the raw bytes of the first SIG dump")
     args = ap.parse_args()
 
     with open(args.log, encoding="utf-8", errors="replace") as f:
         tables = list(parse_log(f.read()))
+    if args.raw:
+        data = next((d for s, _, d in tables if s == args.raw), None)
+        if data is None:
+            sys.exit(f"no {args.raw} dump in the log")
+        with open(args.out, "wb") as f:
+            f.write(data)
+        print(f"{args.out}: {args.raw}, {len(data)} bytes")
+        return
     if not tables or tables[0][0] != "RSDP":
         sys.exit("no `acpi dump all` output starting with the RSDP in the log")
     img = bytearray(MAGIC)

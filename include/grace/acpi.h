@@ -5,9 +5,12 @@
  * RSDT/XSDT checking every checksum, and extracts the MADT (CPUs with their
  * flags, IOAPICs, interrupt source overrides, LAPIC NMIs), HPET and FADT.
  * A bad checksum or a truncated table is reported with a WARNING-free message
- * ("acpi: ... ignored") and a safe fallback; nothing here panics.
+ * ("acpi: ... ignored"), counted in nr_warnings, and treated as absent; nothing
+ * here panics. `acpi` is written once by acpi_init() on the boot CPU and is
+ * read-only afterwards; all zero (before acpi_init, or with acpi=off) means
+ * "no ACPI": one CPU, default IOAPIC, identity ISA IRQs, no HPET.
  * The parsers are pure logic (arch/x86_64/acpi_parse.c), unit-tested and
- * fuzzed on the host.
+ * fuzzed on the host. Details and fallbacks: docs/acpi.md.
  */
 #ifndef GRACE_ACPI_H
 #define GRACE_ACPI_H
