@@ -104,8 +104,9 @@ $(BUILD)/.fuzz-deps-ok:
 	    $(FUZZ_CC) -x c -fsanitize=fuzzer,address,undefined -o /dev/null - 2>/dev/null; then \
 		echo "  APT     clang + libFuzzer runtime"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq clang \
-			$$(apt-cache search --names-only '^libclang-rt-[0-9]+-dev$$' | sort -V | tail -1 | cut -d' ' -f1); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq clang && \
+		v=$$($(FUZZ_CC) -dumpversion | cut -d. -f1) && \
+		$$SUDO apt-get install -y -qq libclang-rt-$$v-dev; \
 	fi
 	@touch $@
 
