@@ -5,6 +5,7 @@
 #   make test         host unit tests + the quick QEMU scenario set
 #   make test-all     every scenario, including the long ones
 #   make debug / gdb  QEMU paused with its gdbstub / attach GDB to it
+#   make fuzz         run each libFuzzer target (tests/unit/fuzz_*.c) for FUZZ_SECONDS (60)
 #   make DEBUG=1      -Og, debug checks, UBSan
 #   make CC=clang     build with clang;  CROSS_COMPILE=x86_64-elf-  for a cross toolchain
 #
@@ -114,6 +115,45 @@ $(BUILD)/grace.iso: $(BUILD)/grace.elf iso/grub.cfg
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
 iso: $(BUILD)/grace.iso
+
+# Fuzzing (docs/acpi.md): each tests/unit/fuzz_X.c names the kernel sources it
+# needs on a first line "// FUZZ_SOURCES: ...", is built with clang's libFuzzer
+# and sanitizers, and runs FUZZ_SECONDS from the seeds in
+# tests/unit/fixtures/X/ (plus what earlier runs kept in $(BUILD)/fuzz/X.corpus).
+# A crash leaves its input as $(BUILD)/fuzz/X-crash-* and fails the target.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_TARGETS := $(patsubst tests/unit/fuzz_%.c,%,$(wildcard tests/unit/fuzz_*.c))
+FUZZ_CFLAGS  := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-Wno-macro-redefined -Iinclude -Iarch/x86_64/include -Itests/unit
+
+$(BUILD)/.fuzz-deps-ok:
+	@mkdir -p $(BUILD)
+	@if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long s) { return 0; }' | \
+	    $(FUZZ_CC) -x c -fsanitize=fuzzer,address,undefined -o /dev/null - 2>/dev/null; then \
+		echo "  APT     clang + libFuzzer runtime"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq clang && \
+		v=$$($(FUZZ_CC) -dumpversion | cut -d. -f1) && \
+		$$SUDO apt-get install -y -qq libclang-rt-$$v-dev; \
+	fi
+	@touch $@
+
+$(BUILD)/fuzz/%: tests/unit/fuzz_%.c tests/unit/*.h $(C_SRCS) | $(BUILD)/.fuzz-deps-ok
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $< $$(sed -n '1s|^// FUZZ_SOURCES:||p' $<) -o $@
+
+fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz/$$t.corpus; \
+		echo "  FUZZ    $$t for $(FUZZ_SECONDS) s"; \
+		$(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/$$t- $(BUILD)/fuzz/$$t.corpus \
+			tests/unit/fixtures/$$t >$(BUILD)/fuzz/$$t.log 2>&1 \
+			|| { tail -40 $(BUILD)/fuzz/$$t.log; echo "fuzz: $$t FAILED (log: $(BUILD)/fuzz/$$t.log)"; exit 1; }; \
+		grep -E '^stat::number_of_executed_runs|^Done' $(BUILD)/fuzz/$$t.log | tr '\n' ' '; echo; \
+	done
 
 clean:
 	rm -rf $(BUILD)

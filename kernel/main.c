@@ -11,6 +11,7 @@
 #include <asm/apic.h>
 #include <asm/cpu.h>
 #include <asm/traps.h>
+#include <grace/acpi.h>
 #include <grace/bootinfo.h>
 #include <grace/fault_inject.h>
 #include <grace/irq.h>
@@ -73,8 +74,9 @@ void kmain(u32 magic, u32 mbi_phys)
 	       (unsigned long long)pmm_free_pages(),
 	       (unsigned long long)((__kernel_phys_end - __kernel_phys_start) >> 10));
 
-
-	/* ACPI: after memory */
+	/* ACPI: after memory (tables may lie above 4 GiB, reached through the
+	 * full direct map) and before anything that reads the MADT or HPET. */
+	acpi_init();
 
 	/* Interrupts and time: the TSC is calibrated against the HPET (found
 	 * through ACPI) or the PIT; then this CPU's LAPIC, the IOAPIC (pins
