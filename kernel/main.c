@@ -10,12 +10,16 @@
  */
 #include <asm/cpu.h>
 #include <grace/bootinfo.h>
+#include <grace/console.h>
+#include <grace/ktest.h>
 #include <grace/mm.h>
 #include <grace/panic.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
 #include <grace/reboot.h>
+#include <grace/param.h>
 #include <grace/serial.h>
+#include <grace/shell.h>
 #include <grace/string.h>
 #include <grace/time.h>
 
@@ -53,7 +57,13 @@ void kmain(u32 magic, u32 mbi_phys)
 	parse_boot_info(magic, mbi_phys);
 	printk("boot: loader \"%s\", %s, %u memory regions, cmdline \"%s\"\n",
 	       boot_info.loader, boot_info.efi ? "UEFI" : "BIOS", boot_info.nr_mem, boot_info.cmdline);
+	/* Arguments next: everything after this may be tuned by them. */
+	cmdline_init();
 
-	printk("Grace: nothing else to do yet; powering off\n");
-	machine_poweroff(true);
+	/* (traps and memory init go here: consoles need ioremap for the framebuffer) */
+	console_init();
+
+	/* (ACPI, interrupts and time go here; then console_input_irq_ready()) */
+	ktest_run_selected();
+	shell_main();
 }
