@@ -116,8 +116,14 @@ static void fbcon_putc(char c)
 		col = 0;
 		return;
 	case '\b':
-		if (col)
+		/* Back over a wrapped line too (the shell edits lines that are
+		 * longer than a screen row). */
+		if (col) {
 			col--;
+		} else if (row) {
+			row--;
+			col = cols - 1;
+		}
 		return;
 	case '\t':
 		do

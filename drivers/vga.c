@@ -9,8 +9,9 @@
  * Reference, "CRT Controller Registers".
  *
  * Understood: printable ASCII, '\n', '\r', '\b' (cursor left, as on a
- * terminal: the shell erases by writing spaces), '\t'. Anything else is
- * dropped. Invariant: 0 <= col < cols, 0 <= row < rows; writing past the last
+ * terminal: the shell erases by writing spaces; at column 0 it goes to the end
+ * of the row above, so a wrapped input line can be edited), '\t'. Anything
+ * else is dropped. Invariant: 0 <= col < cols, 0 <= row < rows; writing past the last
  * column wraps, past the last row scrolls.
  * Called only under the console lock (from printk/console_write).
  * Test: boot under BIOS with a screen (tests/scenarios/console-vga.scn) and look.
@@ -78,8 +79,14 @@ static void vga_putc(char c)
 		col = 0;
 		return;
 	case '\b':
-		if (col)
+		/* Back over a wrapped line too (the shell edits lines that are
+		 * longer than a screen row). */
+		if (col) {
 			col--;
+		} else if (row) {
+			row--;
+			col = cols - 1;
+		}
 		return;
 	case '\t':
 		do

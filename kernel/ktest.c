@@ -12,12 +12,15 @@
  * ("TEST ktest.select: FAIL no test matches 'foo'"), so a typo in a scenario
  * cannot pass silently. The run ends with "ktest: N passed, N failed".
  * Tests run in the boot CPU's shell context (after boot, before autorun).
+ * `ktest.repeat=N` runs the selection N times; `ktest.poweroff` powers off
+ * afterwards with the verdict as the exit status (for runs without autorun).
  * Test: tests/scenarios/ktest-all.scn runs them all; ktest-select.scn checks
  * the selection failure.
  */
 #include <grace/ktest.h>
 #include <grace/param.h>
 #include <grace/printk.h>
+#include <grace/reboot.h>
 #include <grace/shell.h>
 #include <grace/string.h>
 
@@ -26,6 +29,12 @@ extern const struct ktest __start_grace_tests[], __stop_grace_tests[];
 static char ktest_selection[256];
 param_string("ktest", ktest_selection,
 	     "in-kernel tests to run at boot: all, or names/prefixes separated by ','");
+static int ktest_repeat = 1;
+param_int("ktest.repeat", ktest_repeat, 1, 1000,
+	  "run the boot-time selection this many times (shakes out flaky tests)");
+static bool ktest_poweroff;
+param_bool("ktest.poweroff", ktest_poweroff,
+	   "power off after the boot-time tests: success status only if all passed");
 
 void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt, ...)
 {
@@ -148,9 +157,17 @@ static int ktest_run(const char *sel)
 
 int ktest_run_selected(void)
 {
+	int failed = 0;
+
 	if (!ktest_selection[0])
 		return 0;
-	return ktest_run(ktest_selection);
+	for (int i = 0; i < ktest_repeat; i++)
+		failed += ktest_run(ktest_selection);
+	if (ktest_poweroff) {
+		printk("ktest: powering off (ktest.poweroff), %s\n", failed ? "failure" : "success");
+		machine_poweroff(failed == 0);
+	}
+	return failed;
 }
 
 static int cmd_ktest(int argc, char **argv)

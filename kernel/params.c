@@ -190,6 +190,10 @@ void cmdline_init(void)
 								    : sizeof(fw_cfg_line) - 1;
 
 		fw_cfg_line[got] = '\0'; /* the file need not end in a NUL */
+		/* A file= may hold newlines or tabs: one line, blank-separated. */
+		for (size_t i = 0; i < got && fw_cfg_line[i]; i++)
+			if (fw_cfg_line[i] == '\n' || fw_cfg_line[i] == '\r' || fw_cfg_line[i] == '\t')
+				fw_cfg_line[i] = ' ';
 		if ((size_t)fsize > got)
 			printk("cmdline: fw_cfg %s is %ld bytes; only the first %zu are used\n",
 			       FW_CFG_CMDLINE, fsize, got);
@@ -198,7 +202,7 @@ void cmdline_init(void)
 	if (!fit)
 		printk("cmdline: command line longer than %zu bytes, the rest is ignored\n",
 		       sizeof(saved_command_line) - 1);
-	printk("cmdline: %.400s%s\n", saved_command_line,
+	printk("cmdline: %.400s%s\n", saved_command_line[0] ? saved_command_line : "(empty)",
 	       strlen(saved_command_line) > 400 ? " ..." : "");
 	params_apply_cmdline(saved_command_line);
 }

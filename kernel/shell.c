@@ -6,9 +6,11 @@
  * shows "grace> " followed by exactly that text, with the terminal's cursor
  * at `pos`. Every edit restores that invariant using only printable text,
  * spaces and '\b' (cursor left), so the same echo works on a serial
- * terminal, the VGA console and the framebuffer console. Lines are limited
- * to LINE_MAX - 1 bytes so they never wrap (a '\b' cannot climb back up a
- * wrapped line).
+ * terminal, the VGA console and the framebuffer console. A line longer than
+ * the screen wraps; the screen consoles take '\b' at column 0 back to the end
+ * of the row above, so editing still works there. A serial terminal usually
+ * does not (xterm's reverse-wrap is off by default): on a serial line, edit
+ * within one terminal row. Lines hold at most LINE_MAX - 1 bytes.
  *
  * Keys: printable → insert at cursor; Backspace (0x7f/0x08); Delete (ESC[3~,
  * ctrl-d); Left/Right (ESC[D/ESC[C, ctrl-b/ctrl-f); Home/End (ESC[H, ESC[F,
@@ -35,7 +37,7 @@
 extern const struct shell_command __start_grace_cmds[], __stop_grace_cmds[];
 
 #define PROMPT        "grace> "
-#define LINE_MAX      200   /* + the prompt stays within an 80-column screen row... mostly */
+#define LINE_MAX      256
 #define RUN_LINE_MAX  1024  /* a command from autorun may be longer than a typed one */
 #define MAX_ARGS      32
 #define HISTORY_SIZE  16
