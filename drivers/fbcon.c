@@ -29,11 +29,17 @@ static unsigned int cols, rows, col, row;
 static u32 fg, bg;
 static char text[MAX_ROWS][MAX_COLS];
 
+/* fbcon_init has checked pos + size <= bpp <= 32, so no shift overflows. */
 static u32 channel(u8 pos, u8 size, u8 intensity)
 {
 	u32 v = size >= 8 ? (u32)intensity << (size - 8) : (u32)intensity >> (8 - size);
 
 	return v << pos;
+}
+
+static bool channel_ok(u8 pos, u8 size, u8 bpp)
+{
+	return size >= 1 && size <= 16 && pos + size <= bpp;
 }
 
 static u32 rgb(const struct boot_fb *fb, u8 r, u8 g, u8 b)
@@ -156,6 +162,14 @@ struct console *fbcon_init(const struct boot_fb *fb)
 	bytes_pp = (fb->bpp + 7) / 8;
 	if (fb->bpp != 32 && fb->bpp != 24 && fb->bpp != 16) {
 		printk("fbcon: %u bits per pixel is not supported, no framebuffer console\n", fb->bpp);
+		return NULL;
+	}
+	if (!channel_ok(fb->red_pos, fb->red_size, fb->bpp) ||
+	    !channel_ok(fb->green_pos, fb->green_size, fb->bpp) ||
+	    !channel_ok(fb->blue_pos, fb->blue_size, fb->bpp)) {
+		printk("fbcon: colour layout r%u@%u g%u@%u b%u@%u does not fit %u bpp, no framebuffer console\n",
+		       fb->red_size, fb->red_pos, fb->green_size, fb->green_pos,
+		       fb->blue_size, fb->blue_pos, fb->bpp);
 		return NULL;
 	}
 	if (fb->width < 8 * FONT_WIDTH || fb->height < 4 * FONT_HEIGHT ||

@@ -192,9 +192,10 @@ static int cmd_ktest(int argc, char **argv)
 				printk("ktest: selection too long\n");
 				return 0;
 			}
+			if (n)
+				sel[n++] = ',';
 			memcpy(sel + n, argv[i], w);
 			n += w;
-			sel[n++] = ',';
 			sel[n] = '\0';
 		}
 		ktest_run(sel);
