@@ -14,6 +14,7 @@
 #include <grace/panic.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
+#include <grace/qspinlock_pv.h>
 #include <grace/reboot.h>
 #include <grace/serial.h>
 #include <grace/string.h>
@@ -53,6 +54,9 @@ void kmain(u32 magic, u32 mbi_phys)
 	parse_boot_info(magic, mbi_phys);
 	printk("boot: loader \"%s\", %s, %u memory regions, cmdline \"%s\"\n",
 	       boot_info.loader, boot_info.efi ? "UEFI" : "BIOS", boot_info.nr_mem, boot_info.cmdline);
+
+	/* Before any other CPU runs; possible CPUs from the MADT once SMP exists. */
+	pv_spinlock_init(1);
 
 	printk("Grace: nothing else to do yet; powering off\n");
 	machine_poweroff(true);
