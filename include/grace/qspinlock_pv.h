@@ -12,7 +12,8 @@
  *   halt(irqs_were_on)  sleep until kicked (or any wake-up); called with
  *                       interrupts off after the caller re-checked, with
  *                       interrupts still off, that the awaited value is
- *                       still there. Must return with interrupts off.
+ *                       still there. Must return with interrupts off, and
+ *                       false if it could not halt at all.
  *   kick(cpu)           wake `cpu` from halt; also when it has not halted yet
  *                       (then its next halt must not sleep: KVM latches the
  *                       kick; an IPI that arrives while interrupts are off
@@ -40,7 +41,7 @@ enum pv_backend { PV_NATIVE, PV_KVM, PV_IPI, PV_NR_BACKENDS };
 struct pv_lock_ops {
 	enum pv_backend backend;
 	const char *name;
-	void (*halt)(bool irqs_were_on);
+	bool (*halt)(bool irqs_were_on);
 	void (*kick)(int cpu);
 };
 

@@ -71,7 +71,7 @@ static void kvm_hypercall(const struct kvm_hypercall_regs *r)
 				     : "b"(r->rbx), "c"(r->rcx), "d"(r->rdx), "S"(r->rsi) : "memory");
 }
 
-static void kvm_pv_halt(bool irqs_were_on)
+static bool kvm_pv_halt(bool irqs_were_on)
 {
 	if (irqs_were_on) {
 		safe_halt();   /* sti; hlt: no interrupt slips in between */
@@ -79,6 +79,7 @@ static void kvm_pv_halt(bool irqs_were_on)
 	} else {
 		hlt();
 	}
+	return true;
 }
 
 static void kvm_pv_kick(int cpu)
@@ -95,12 +96,13 @@ static const struct pv_lock_ops kvm_ops = {
 
 /* ---- halt + IPI ---- */
 
-static void ipi_pv_halt(bool irqs_were_on)
+static bool ipi_pv_halt(bool irqs_were_on)
 {
 	if (!irqs_were_on)
-		return;   /* an IPI could not end this hlt: keep spinning instead */
+		return false;   /* an IPI could not end this hlt: keep spinning instead */
 	safe_halt();
 	cli();
+	return true;
 }
 
 static const struct pv_lock_ops ipi_ops = {

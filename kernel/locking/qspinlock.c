@@ -233,7 +233,7 @@ release:
 
 /* ---- the paravirt backend switch ---- */
 
-static void pv_native_halt(bool irqs_were_on) { (void)irqs_were_on; }
+static bool pv_native_halt(bool irqs_were_on) { (void)irqs_were_on; return false; }
 static void pv_native_kick(int cpu) { (void)cpu; }
 
 const struct pv_lock_ops pv_lock_ops_native = {

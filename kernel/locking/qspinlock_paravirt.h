@@ -147,9 +147,9 @@ static bool pv_wait(u8 *ptr, u8 val)
 	irqs_were_on = lock_irq_save();
 	if ((qspinlock_bugs & QSPIN_BUG_PV_LOST_WAKEUP) ||
 	    __atomic_load_n(ptr, __ATOMIC_ACQUIRE) == val) {
-		lockstat_inc(lockstat_qspinlock_class(), LS_PV_WAIT);
-		pv_lock_ops.halt(irqs_were_on);
-		halted = true;
+		halted = pv_lock_ops.halt(irqs_were_on);
+		if (halted)
+			lockstat_inc(lockstat_qspinlock_class(), LS_PV_WAIT);
 	}
 	lock_irq_restore(irqs_were_on);
 	return halted;

@@ -107,7 +107,7 @@ void lock_irq_restore(bool were_on)
 
 bool lock_in_nmi(void) { return tl_nmi_depth > 0; }
 
-static void host_halt(bool irqs_were_on)
+static bool host_halt(bool irqs_were_on)
 {
 	int *w = &kick_word[tl_cpu];
 
@@ -125,6 +125,7 @@ static void host_halt(bool irqs_were_on)
 		pthread_sigmask(SIG_BLOCK, &irq_sigset, NULL);
 		tl_irqs_off = 1;
 	}
+	return true;
 }
 
 static void host_kick(int cpu)
