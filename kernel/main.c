@@ -21,6 +21,7 @@
 #include <grace/panic.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
+#include <grace/qspinlock_pv.h>
 #include <grace/reboot.h>
 #include <grace/param.h>
 #include <grace/serial.h>
@@ -87,6 +88,10 @@ void kmain(u32 magic, u32 mbi_phys)
 	/* ACPI: after memory (tables may lie above 4 GiB, reached through the
 	 * full direct map) and before anything that reads the MADT or HPET. */
 	acpi_init();
+
+	/* The lock slow path's PV backend: chosen before any other CPU runs
+	 * (pvspin=), from the number of possible CPUs (1 until SMP counts them). */
+	pv_spinlock_init(1);
 
 	/* Interrupts and time: the TSC is calibrated against the HPET (found
 	 * through ACPI) or the PIT; then this CPU's LAPIC, the IOAPIC (pins
