@@ -607,8 +607,12 @@ def main(argv=None):
     build_failed = False
     if needs_iso and not ns.no_build:
         build_failed = not build(runner.build)
-        if any(i.build == "debug" for i in items if i.kind in ("qemu", "gdb")):
-            build_failed |= not build(os.path.join(runner.build, "debug"), debug=True)
+    # The DEBUG=1 image is not what `make all` builds: make it whenever a
+    # selected scenario needs it (with --no-build too, unless it exists).
+    debug_dir = os.path.join(runner.build, "debug")
+    if any(i.build == "debug" for i in items if i.kind in ("qemu", "gdb")) and \
+            (not ns.no_build or not os.path.exists(os.path.join(debug_dir, "grace.iso"))):
+        build_failed |= not build(debug_dir, debug=True)
     elif needs_iso and not os.path.exists(runner.iso):
         print("run_scenarios: %s does not exist (run make, or drop --no-build)" % runner.iso)
         build_failed = True
