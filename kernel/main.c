@@ -8,8 +8,13 @@
  *   heap) → consoles on screen → ACPI → interrupts and time → in-kernel tests
  *   → shell with `autorun`.
  */
+#include <asm/apic.h>
 #include <asm/cpu.h>
+#include <asm/traps.h>
+#include <grace/acpi.h>
 #include <grace/bootinfo.h>
+#include <grace/fault_inject.h>
+#include <grace/irq.h>
 #include <grace/mm.h>
 #include <grace/panic.h>
 #include <grace/percpu.h>
@@ -53,6 +58,37 @@ void kmain(u32 magic, u32 mbi_phys)
 	parse_boot_info(magic, mbi_phys);
 	printk("boot: loader \"%s\", %s, %u memory regions, cmdline \"%s\"\n",
 	       boot_info.loader, boot_info.efi ? "UEFI" : "BIOS", boot_info.nr_mem, boot_info.cmdline);
+	/* GDT/TSS/IDT before anything else can fault: from here on every
+	 * exception prints a report instead of triple-faulting. */
+	trap_init();
+	irq_init();
+
+	/* Memory: pages first (their metadata goes in low memory the boot map
+	 * reaches), then the final page tables built from those pages, then the
+	 * heap on top of both. */
+	pmm_init();
+	paging_init();
+	kmalloc_init();
+	printk("mem: %llu MiB usable, %llu pages free, kernel %llu KiB\n",
+	       (unsigned long long)(pmm_total_pages() >> (20 - PAGE_SHIFT)),
+	       (unsigned long long)pmm_free_pages(),
+	       (unsigned long long)((__kernel_phys_end - __kernel_phys_start) >> 10));
+
+	/* ACPI: after memory (tables may lie above 4 GiB, reached through the
+	 * full direct map) and before anything that reads the MADT or HPET. */
+	acpi_init();
+
+	/* Interrupts and time: the TSC is calibrated against the HPET (found
+	 * through ACPI) or the PIT; then this CPU's LAPIC, the IOAPIC (pins
+	 * masked until a driver asks) and the periodic tick. */
+	time_init();
+	lapic_init();
+	ioapic_init();
+	timer_tick_init();
+	local_irq_enable();
+
+	/* Last: a deliberate fault (`fault=<kind>`) once everything is up. */
+	fault_inject_from_param();
 
 	printk("Grace: nothing else to do yet; powering off\n");
 	machine_poweroff(true);

@@ -9,11 +9,7 @@
 #include <grace/time.h>
 
 u64 tsc_at_boot;
-__weak const char *ksym_lookup(unsigned long a, unsigned long *o, unsigned long *s) { (void)a; (void)o; (void)s; return 0; }
-__weak void acpi_poweroff(void) { }
-__weak void acpi_reset(void) { }
-__weak u64 ktime_get_ns(void) { return 0; }
 #include <grace/ktest.h>
 #include <grace/mm.h>
 __weak void ktest_fail(struct ktest_ctx *t, const char *f, int l, const char *fmt, ...) { (void)t; (void)f; (void)l; (void)fmt; }
-__weak void *kmalloc(size_t s) { (void)s; return 0; }
+#include <grace/irq.h>
