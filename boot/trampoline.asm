@@ -15,10 +15,10 @@
 ;              ──jmp tr_entry──▶  secondary_startup_64 in the kernel image
 ;
 ; CR3 can only be loaded with 32 bits from 32-bit code, so the page table used
-; here is smpboot.c's low copy of the kernel's top level (higher-half entries
-; copied, entry 0 an identity map of the first 2 MiB so the next instruction
-; after CR0.PG still has a mapping). secondary_startup_64 then switches to the
-; kernel's real CR3, which may be anywhere.
+; here is trampoline_pml4() (asm/pgtable.h): below 4 GiB, the kernel's
+; higher-half entries (smpboot.c copies them again before every kick) and an
+; identity map of the first 2 MiB so the next instruction after CR0.PG still
+; has a mapping. secondary_startup_64 then switches to the kernel's real CR3.
 ;
 ; Many APs may run this at once (parallel bring-up): the blob is never written
 ; by an AP, and each AP finds its CPU number, stack and per-CPU area by its own

@@ -56,6 +56,7 @@
 #include <asm/cpu.h>
 #include <asm/desc.h>
 #include <asm/irq_vectors.h>
+#include <asm/pgtable.h>
 #include <grace/acpi.h>
 #include <grace/cpuhotplug.h>
 #include <grace/cpumask.h>
@@ -103,15 +104,9 @@ extern char trampoline_start[], trampoline_end[];
 extern char tr_gdtr_base[], tr_pm32_off[], tr_lm64_off[], tr_cr3[], tr_entry[];
 extern char secondary_startup_64[];
 
-/* The trampoline's page table: must sit below 4 GiB (a 32-bit CR3 load), so
- * it lives in the kernel image, which is loaded at 2 MiB. */
-static u64 tramp_pml4[512] __aligned(PAGE_SIZE);
-static u64 tramp_pdpt[512] __aligned(PAGE_SIZE);
-static u64 tramp_pd[512] __aligned(PAGE_SIZE);
-#define PTE_P  (1ULL << 0)
-#define PTE_RW (1ULL << 1)
-#define PTE_PS (1ULL << 7)
-#define PTE_ADDR 0x000ffffffffff000ULL
+/* The trampoline's page table (asm/pgtable.h: below 4 GiB, a 32-bit CR3
+ * load; 0..2 MiB identity-mapped plus the kernel half). */
+static phys_addr_t tramp_pml4;
 
 struct ap_boot {
 	u32 alive;              /* AP -> control: in start_secondary, LAPIC on */
@@ -240,10 +235,11 @@ static void *tramp_ptr(char *sym)
  * ioremaps) since the last one. */
 static void trampoline_refresh(void)
 {
-	const u64 *kpml4 = phys_to_virt(read_cr3() & PTE_ADDR);
+	const u64 *kpml4 = phys_to_virt(kernel_pml4_phys);
+	u64 *tpml4 = phys_to_virt(tramp_pml4);
 
 	for (int i = 256; i < 512; i++)
-		tramp_pml4[i] = kpml4[i];
+		tpml4[i] = kpml4[i];
 	smp_boot_cr3 = read_cr3();
 	smp_boot_cr4 = read_cr4();
 	smp_boot_cr0 = read_cr0();
@@ -253,7 +249,7 @@ static bool trampoline_setup(void)
 {
 	size_t size = (size_t)(trampoline_end - trampoline_start);
 	phys_addr_t tp = trampoline_phys;
-	phys_addr_t pml4 = virt_to_phys(tramp_pml4);
+	phys_addr_t pml4 = trampoline_pml4();
 
 	/* A SIPI vector is a page number below 1 MiB; A0-BF are reserved
 	 * (SDM Vol. 3A §8.4.4.1: "vectors A0H to BFH are reserved"). */
@@ -262,7 +258,7 @@ static bool trampoline_setup(void)
 		       "running on the boot CPU only\n", (unsigned long long)tp);
 		return false;
 	}
-	if (size > PAGE_SIZE || pml4 >= (1ULL << 32)) {
+	if (size > PAGE_SIZE || !pml4 || pml4 >= (1ULL << 32)) {
 		printk("smp: AP trampoline does not fit (%zu bytes, page table at %#llx); "
 		       "running on the boot CPU only\n", size, (unsigned long long)pml4);
 		return false;
@@ -273,12 +269,7 @@ static bool trampoline_setup(void)
 	*(u32 *)tramp_ptr(tr_lm64_off) += (u32)tp;
 	*(u32 *)tramp_ptr(tr_cr3) = (u32)pml4;
 	*(u64 *)tramp_ptr(tr_entry) = (u64)secondary_startup_64;
-
-	/* Entry 0: identity map of the first 2 MiB, so the instruction after
-	 * CR0.PG (still at trampoline_phys) is mapped. */
-	tramp_pd[0] = 0 | PTE_P | PTE_RW | PTE_PS;
-	tramp_pdpt[0] = virt_to_phys(tramp_pd) | PTE_P | PTE_RW;
-	tramp_pml4[0] = virt_to_phys(tramp_pdpt) | PTE_P | PTE_RW;
+	tramp_pml4 = pml4;
 	trampoline_refresh();
 	printk("smp: AP trampoline at %#llx (%zu bytes)\n", (unsigned long long)tp, size);
 	return true;
