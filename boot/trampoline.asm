@@ -193,12 +193,14 @@ secondary_startup_64:
 	call start_secondary                ; never returns
 	jmp .lost
 
-section .rodata
+; Writable and with the Accessed bits preset: loading a selector sets its
+; descriptor's Accessed bit, a write that would fault on read-only data.
+section .data
 align 16
 ap_gdt:
 	dq 0
-	dq 0x00af9a000000ffff               ; 0x08: 64-bit code, DPL0
-	dq 0x00cf92000000ffff               ; 0x10: data, DPL0
+	dq 0x00af9b000000ffff               ; 0x08: 64-bit code, DPL0, accessed
+	dq 0x00cf93000000ffff               ; 0x10: data, DPL0, accessed
 ap_gdt_end:
 ap_gdt_ptr:
 	dw ap_gdt_end - ap_gdt - 1

@@ -108,6 +108,9 @@ extern char secondary_startup_64[];
  * load; 0..2 MiB identity-mapped plus the kernel half). */
 static phys_addr_t tramp_pml4;
 
+#define IST_STACK_ORDER 2    /* 4 pages = IST_STACK_SIZE */
+BUILD_BUG_ON((PAGE_SIZE << IST_STACK_ORDER) != IST_STACK_SIZE);
+
 struct ap_boot {
 	u32 alive;              /* AP -> control: in start_secondary, LAPIC on */
 	u32 go;                 /* control -> AP: carry on */
@@ -340,12 +343,14 @@ static int prepare_ap(unsigned int cpu)
 		smp_ap_stack_top[cpu] = (unsigned long)top;
 	}
 	for (int i = 0; i < NR_IST; i++) {
+		/* IST stacks: plain pages from the direct map (no guard page, like
+		 * the boot CPU's), so they cost no kernel-stack slot. */
 		if (!b->ist_top[i]) {
-			void *top = alloc_kernel_stack();
+			phys_addr_t p = alloc_pages(IST_STACK_ORDER);
 
-			if (!top)
+			if (!p)
 				return -SMP_ENOMEM;
-			b->ist_top[i] = (unsigned long)top;
+			b->ist_top[i] = (unsigned long)phys_to_virt(p) + IST_STACK_SIZE;
 		}
 	}
 	if (!b->tables) {
@@ -462,6 +467,15 @@ void smp_init(void)
 				cpumask_clear_cpu(cpu, &cpu_present_mask);
 		return;
 	}
+	/*
+	 * Firmware may leave its APs spinning (OVMF's AP loop can be a busy
+	 * loop): under TCG each is a host thread taking CPU time from this
+	 * one. INIT parks them in wait-for-SIPI at once, and those maxcpus=
+	 * leaves offline stay parked. (INIT is harmless to a halted AP.)
+	 */
+	for_each_cpu(cpu, &cpu_present_mask)
+		if (cpu)
+			send_init(cpu);
 	decide_spec_delays();
 	if (!smp_parallel)
 		return;
