@@ -68,16 +68,6 @@ static const char *exception_name(u64 vector)
 }
 
 /*
- * Memory management owns the guard pages below each kernel stack; until it
- * provides addr_is_stack_guard(), this fallback knows of none.
- */
-__weak bool addr_is_stack_guard(unsigned long va)
-{
-	(void)va;
-	return false;
-}
-
-/*
  * Walk the live page tables (4-level, Intel SDM Vol. 3A, "4-Level Paging")
  * through the direct map. Page tables live in RAM the direct map covers.
  */

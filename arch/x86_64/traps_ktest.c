@@ -19,28 +19,6 @@
 #include <grace/printk.h>
 #include <grace/string.h>
 
-/*
- * FALLBACK until the ktest runner lands (it owns ktest_fail): record the first
- * failed expectation, as the runner does. The runner's strong definition
- * replaces this one at link time; delete this then.
- */
-__weak void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (t->failed)
-		return;
-	t->failed = true;
-	int n = snprintf(t->why, sizeof(t->why), "%s:%d: ", file, line);
-
-	if (n < 0 || (size_t)n >= sizeof(t->why))
-		return;
-
-	va_start(ap, fmt);
-	vsnprintf(t->why + n, sizeof(t->why) - (size_t)n, fmt, ap);
-	va_end(ap);
-}
-
 #define TEST_VECTOR 0xd0 /* in the dynamic range, unused by anything else */
 
 struct irq_probe {

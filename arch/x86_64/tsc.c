@@ -27,6 +27,7 @@
 #include <grace/time.h>
 
 u64 tsc_khz;
+u64 tsc_at_boot;   /* read first thing in kmain: time zero */
 static u64 ns_mult; /* ns = cycles * ns_mult >> 32 */
 
 static char tsc_calibrate[8] = "auto";
