@@ -5,7 +5,8 @@
  * Boot order (kmain, on the boot CPU):
  *     acpi_init(); lapic_init(); ...; kmalloc_init();
  *     smp_prepare_cpus();      discovery: possible/present masks, APIC IDs,
- *                              nr_cpu_ids, setup_per_cpu_areas()
+ *                              nr_cpu_ids, and it calls setup_per_cpu_areas()
+ *     pv_spinlock_init(num_possible_cpus());
  *     ... scheduler init (may use per_cpu() of every possible CPU) ...
  *     smp_cfd_init();          call-function queues + hotplug states
  *     smp_init();              trampoline; with smp.parallel=1 kick every AP
