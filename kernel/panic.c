@@ -15,9 +15,6 @@
 
 static volatile int panicking;
 
-/* Stop every other CPU; provided by the SMP code once it exists. */
-void __weak smp_stop_other_cpus(void) { }
-
 void panic(const char *fmt, ...)
 {
 	char msg[256];

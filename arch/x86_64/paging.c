@@ -32,15 +32,16 @@
  *
  * Invariants: tables are only edited under pgtable_lock; a live entry is
  * changed with one WRITE_ONCE and the stale TLB entry invalidated on this
- * CPU. SMP note: another CPU may still cache the old translation: every
- * place marked "TLB shootdown" must send an invalidation IPI to the other
- * online CPUs once they exist.
+ * CPU under the lock; another CPU may still cache the old translation, so
+ * after unlocking, with interrupts on again, the editor sends a TLB
+ * shootdown (asm/tlbflush.h: an IPI to every other online CPU, waited for).
  *
  * Tests: ktests mm.paging_* (permissions of text/rodata/data, guard page,
  * LAPIC through ioremap, RAM above 4 GiB), scenarios boot-* and mem-*.
  */
 #include <asm/cpu.h>
 #include <asm/pgtable.h>
+#include <asm/tlbflush.h>
 #include <grace/bootinfo.h>
 #include <grace/mm.h>
 #include <grace/panic.h>
@@ -69,17 +70,29 @@ static inline u64 level_size(unsigned int level) { return 1ULL << (PAGE_SHIFT + 
 
 static inline u64 *table_of(u64 entry) { return phys_to_virt(entry & PTE_ADDR_MASK); }
 
-void flush_tlb_all(void)
-{
-	unsigned long cr4 = read_cr4();
+/*
+ * Set under pgtable_lock when an edit needs every CPU's TLB flushed (a large
+ * page was split); taken by the editor before it unlocks, and the flush is
+ * sent after the unlock, with interrupts back on: a TLB shootdown waits for
+ * the other CPUs, which must not happen with interrupts off.
+ */
+static bool full_flush_pending;
 
-	if (cr4 & X86_CR4_PGE) {      /* toggling PGE flushes global entries too (SDM 4.10.4.1) */
-		write_cr4(cr4 & ~X86_CR4_PGE);
-		write_cr4(cr4);
-	} else {
-		write_cr3(read_cr3());
-	}
-	/* TLB shootdown: other CPUs need a full flush as well. */
+static bool take_full_flush(void)
+{
+	bool f = full_flush_pending;
+
+	full_flush_pending = false;
+	return f;
+}
+
+/* After an edit: invalidate [start, end) (or everything) on every online CPU. */
+static void tlb_shootdown(unsigned long start, unsigned long end, bool full)
+{
+	if (full)
+		flush_tlb_all();
+	else if (end > start)
+		flush_tlb_kernel_range(start, end);
 }
 
 static phys_addr_t alloc_table(void)
@@ -108,8 +121,12 @@ static bool split_large(u64 *entry, unsigned int level)
 	for (unsigned int i = 0; i < 512; i++)
 		child[i] = (base + i * level_size(level - 1)) | flags;
 	WRITE_ONCE(*entry, t | _PAGE_PRESENT | _PAGE_RW);
-	if (paging_ready)
-		flush_tlb_all();   /* the large translation may be cached; TLB shootdown */
+	if (paging_ready) {
+		/* The large translation may be cached: here now, on every CPU
+		 * once the editor unlocks (take_full_flush). */
+		local_flush_tlb_all();
+		full_flush_pending = true;
+	}
 	return true;
 }
 
@@ -290,17 +307,23 @@ void paging_init(void)
 int map_page(unsigned long va, phys_addr_t pa, u64 flags)
 {
 	unsigned long irq;
+	bool was_present = false, full;
 	int ret = 0;
 
 	spin_lock_irqsave(&pgtable_lock, irq);
 	u64 *e = walk_create(va & PAGE_MASK, PG_LEVEL_4K);
 	if (e) {
+		/* A not-present entry is never cached in a TLB; a present one
+		 * being replaced may be, on any CPU. */
+		was_present = *e & _PAGE_PRESENT;
 		WRITE_ONCE(*e, (pa & PTE_ADDR_MASK) | flags | _PAGE_PRESENT);
-		invlpg(va);   /* an old translation may be cached; TLB shootdown */
+		invlpg(va);
 	} else {
 		ret = -1;
 	}
+	full = take_full_flush();
 	spin_unlock_irqrestore(&pgtable_lock, irq);
+	tlb_shootdown(va & PAGE_MASK, was_present ? (va & PAGE_MASK) + PAGE_SIZE : 0, full);
 	return ret;
 }
 
@@ -308,6 +331,7 @@ void unmap_page(unsigned long va)
 {
 	unsigned long irq;
 	unsigned int level;
+	bool full;
 
 	va &= PAGE_MASK;
 	spin_lock_irqsave(&pgtable_lock, irq);
@@ -316,9 +340,12 @@ void unmap_page(unsigned long va)
 		e = walk_create(va, PG_LEVEL_4K);   /* unmap 4 KiB out of a large page */
 	if (e) {
 		WRITE_ONCE(*e, 0);
-		invlpg(va);   /* TLB shootdown: other CPUs may still map va */
+		invlpg(va);
 	}
+	full = take_full_flush();
 	spin_unlock_irqrestore(&pgtable_lock, irq);
+	/* Other CPUs may still map va until they flush. */
+	tlb_shootdown(va, e ? va + PAGE_SIZE : va, full);
 }
 
 /* Is [p, p+size) wholly inside usable RAM? */
@@ -342,6 +369,7 @@ static bool range_is_ram(phys_addr_t p, u64 size)
 void *ioremap(phys_addr_t phys, size_t size)
 {
 	unsigned long irq;
+	bool full;
 
 	if (!size)
 		size = 1;
@@ -360,9 +388,13 @@ void *ioremap(phys_addr_t phys, size_t size)
 			return NULL;
 		}
 		WRITE_ONCE(*e, p | PAGE_KERNEL_NOCACHE);
-		invlpg(PHYS_OFFSET + p);   /* may have been cached write-back; TLB shootdown */
+		invlpg(PHYS_OFFSET + p);
 	}
+	full = take_full_flush();
 	spin_unlock_irqrestore(&pgtable_lock, irq);
+	/* The write-back translation may be cached on other CPUs too. */
+	tlb_shootdown(PHYS_OFFSET + ALIGN_DOWN(phys, PAGE_SIZE),
+		      PHYS_OFFSET + ALIGN_UP(phys + size, PAGE_SIZE), full);
 	return phys_to_virt(phys);
 }
 

@@ -1,10 +1,109 @@
-/* smp.h — multiprocessor services (grown by the SMP work). */
+/*
+ * smp.h — multiprocessor services: which CPUs exist, starting them, and
+ * making them do things (IPIs). docs/smp.md is the long version.
+ *
+ * Boot order (kmain, on the boot CPU):
+ *     acpi_init(); lapic_init(); ...; kmalloc_init();
+ *     smp_prepare_cpus();      discovery: possible/present masks, APIC IDs,
+ *                              nr_cpu_ids, and it calls setup_per_cpu_areas()
+ *     pv_spinlock_init(num_possible_cpus());
+ *     ... scheduler init (may use per_cpu() of every possible CPU) ...
+ *     smp_cfd_init();          call-function queues + hotplug states
+ *     smp_init();              trampoline; with smp.parallel=1 kick every AP
+ *     bringup_nonboot_cpus(setup_max_cpus);   kernel/cpu.c: the state machine
+ *     smp_cpus_done();         report, BENCH line, park APs never released
+ * smp_init() calls smp_prepare_cpus() itself if nobody did.
+ *
+ * Call-function semantics (as in Linux):
+ *   smp_call_function_single(cpu, fn, info, wait)   fn on `cpu` (locally if
+ *       it is this CPU), in interrupt context with interrupts off
+ *   smp_call_function_many(mask, fn, info, wait)    on every online CPU in
+ *       mask except this one
+ *   on_each_cpu(fn, info, wait)                     on every online CPU,
+ *       this one included (locally with interrupts off)
+ * wait=1 returns after fn finished everywhere; wait=0 returns after queuing
+ * (fn and info must stay valid until it ran). Calling with wait=1 while
+ * interrupts are off can deadlock (two CPUs waiting for each other), so it
+ * is refused with a WARNING and -EDEADLK. Not from NMI context.
+ * Tests: ktest smp.call_function, smp.nmi; tests/scenarios/smp-*.scn.
+ */
 #ifndef GRACE_SMP_H
 #define GRACE_SMP_H
 
+#include <grace/cpuhotplug.h>
+#include <grace/cpumask.h>
 #include <grace/percpu.h>
+#include <grace/types.h>
 
-/* Stop every other CPU (NMI) so a panic's report is the last word. */
+#define BAD_APICID 0xffffffffu
+
+/* Linux's error numbers, as negative returns. */
+#define SMP_ENXIO   6
+#define SMP_EDEADLK 35
+
+/* ---- discovery and bring-up (arch/x86_64/smpboot.c) ---- */
+
+/* Highest possible CPU number + 1: loops over per-CPU data may stop here. */
+extern unsigned int nr_cpu_ids;
+/* maxcpus=: how many CPUs (boot CPU included) come online at boot. */
+extern unsigned int setup_max_cpus;
+/* cpu -> APIC ID (BAD_APICID when not possible); read by the AP trampoline. */
+extern u32 cpu_apicid[NR_CPUS];
+
+static inline u32 cpu_physical_id(unsigned int cpu)
+{
+	return cpu < NR_CPUS ? cpu_apicid[cpu] : BAD_APICID;
+}
+/* APIC ID -> logical CPU number, or -1. */
+int apicid_to_cpu(u32 apic_id);
+
+void smp_prepare_cpus(void);
+void smp_init(void);
+void smp_cpus_done(void);
+
+/* The AP's C entry, from boot/trampoline.asm; never returns. */
+__attribute__((noreturn)) void start_secondary(unsigned int cpu);
+/*
+ * The idle loop an AP enters once online (the scheduler's). It reports
+ * CPUHP_AP_ONLINE_IDLE through cpuhp_online_idle(state), and when its CPU
+ * has left the online mask it calls cpuhp_report_idle_dead() then
+ * arch_play_dead(). smpboot.c has a weak fallback for before the scheduler.
+ */
+__attribute__((noreturn)) void cpu_startup_entry(enum cpuhp_state state);
+
+/* ---- call function (kernel/smp.c) ---- */
+
+typedef void (*smp_call_func_t)(void *info);
+
+struct call_single_data {
+	struct call_single_data *next;  /* in the target CPU's queue */
+	smp_call_func_t func;
+	void *info;
+	u32 flags;                      /* CSD_FLAG_* (kernel/smp.c) */
+	u32 dst;                        /* target CPU, for diagnostics */
+};
+
+int smp_call_function_single(unsigned int cpu, smp_call_func_t func, void *info, int wait);
+void smp_call_function_many(const struct cpumask *mask, smp_call_func_t func, void *info, int wait);
+void smp_call_function(smp_call_func_t func, void *info, int wait); /* all others */
+void on_each_cpu(smp_call_func_t func, void *info, int wait);
+/* Register the IPI handler and the CPUHP_SMPCFD_* hotplug states. */
+void smp_cfd_init(void);
+/* Run every call queued for this CPU (IPI handler; DYING callback). */
+void flush_smp_call_function_queue(void);
+
+/* ---- other IPIs (kernel/smp.c) ---- */
+
+/* RESCHEDULE_VECTOR to `cpu`; the scheduler installs the handler. */
+void smp_send_reschedule(unsigned int cpu);
+/* A raw NMI to one CPU (delivery mode NMI; the vector is ignored). */
+void smp_send_nmi(unsigned int cpu);
+/* NMI `cpu` and have it print its backtrace; false if it did not answer. */
+bool trigger_single_cpu_backtrace(unsigned int cpu);
+/* Every online CPU prints its backtrace, one at a time (`bt all`);
+ * false if some CPU did not answer. */
+bool trigger_all_cpu_backtrace(void);
+/* Stop every other CPU (NMI; they halt with interrupts off) — for panic. */
 void smp_stop_other_cpus(void);
 
 #endif

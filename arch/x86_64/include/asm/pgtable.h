@@ -38,8 +38,7 @@ enum pg_level { PG_LEVEL_4K = 1, PG_LEVEL_2M = 2, PG_LEVEL_1G = 3 };
 u64 *lookup_address(unsigned long va, unsigned int *level);
 /* The physical address va maps to, or 0 if unmapped (Linux's slow_virt_to_phys). */
 phys_addr_t slow_virt_to_phys(unsigned long va);
-/* Every TLB entry on this CPU, global ones included. */
-void flush_tlb_all(void);
+/* TLB flushes (this CPU, every CPU): asm/tlbflush.h. */
 
 /* The kernel's PML4, below 4 GiB (so even 32-bit code can load it into CR3). */
 extern phys_addr_t kernel_pml4_phys;
