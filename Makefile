@@ -2,9 +2,13 @@
 #
 #   make              build build/grace.elf and build/grace.iso
 #   make run          boot in QEMU (-smp 4), serial console on this terminal; ARGS="..." adds kernel args
-#   make test         host unit tests + the quick QEMU scenario set
+#                     (SMP=, MEM=, MACHINE=pc|q35, FIRMWARE=bios|uefi, QEMU_EXTRA="..." override)
+#   make test         host unit tests + the quick QEMU scenario set (TESTS="glob ..." selects)
 #   make test-all     every scenario, including the long ones
-#   make debug / gdb  QEMU paused with its gdbstub / attach GDB to it
+#   make unit         only the host unit tests;  make scenarios: only the quick QEMU scenarios
+#   make debug / gdb  QEMU paused with its gdbstub (GDB_PORT=1234) / attach GDB to it
+#   make help         this text
+#   make fuzz         run each libFuzzer target (tests/unit/fuzz_*.c) for FUZZ_SECONDS (60)
 #   make DEBUG=1      -Og, debug checks, UBSan
 #   make CC=clang     build with clang;  CROSS_COMPILE=x86_64-elf-  for a cross toolchain
 #
@@ -24,7 +28,7 @@ DEBUG   ?= 0
 BUILD   ?= build
 
 KERNEL_DIRS := arch kernel mm drivers lib
-C_SRCS   := $(sort $(shell find $(KERNEL_DIRS) -name '*.c'))
+C_SRCS   := $(sort $(shell find $(wildcard $(KERNEL_DIRS)) -name '*.c'))
 ASM_SRCS := $(sort $(shell find boot arch -name '*.asm'))
 OBJS := $(patsubst %.c,$(BUILD)/%.o,$(C_SRCS)) $(patsubst %.asm,$(BUILD)/%.o,$(ASM_SRCS))
 
@@ -48,10 +52,14 @@ CFLAGS += -Og -DCONFIG_DEBUG=1 -fsanitize=undefined
 else
 CFLAGS += -O2
 endif
-NASMFLAGS := -f elf64 -g -F dwarf
+# No DWARF from NASM: its line table for boot/entry.asm covers only the first
+# section, so GDB printed "pc ... in address map, but not in symtab" warnings
+# on every backtrace through long_mode_high. Labels still come from the ELF
+# symbol table, which is what `bt`, `x/i` and `si` in assembly need.
+NASMFLAGS := -f elf64
 LDFLAGS := -nostdlib -n -z max-page-size=0x1000 -T linker.ld --no-warn-rwx-segments -z noexecstack
 
-.PHONY: all iso run test test-all unit scenarios debug gdb fuzz clean deps
+.PHONY: all iso run test test-all unit scenarios debug gdb fuzz clean deps help
 all: $(BUILD)/grace.iso
 
 # Tools: installed by tools/setup-deps.sh when one is missing.
@@ -72,9 +80,38 @@ $(BUILD)/%.o: %.asm | $(BUILD)/.deps-ok
 	@echo "  NASM    $<"
 	@$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
 
-$(BUILD)/grace.elf: $(OBJS) linker.ld
+# The UBSan runtime must not be instrumented itself (it would recurse).
+$(BUILD)/kernel/ubsan.o: CFLAGS += -fno-sanitize=all
+
+# Two-pass link for the embedded symbol table (kernel/ksyms.c):
+#   pass 1: link with an empty table;  nm -> tools/gen_ksyms.py -> ksyms_table.c
+#   pass 2: link with the real table;  regenerate from the result and require
+#           the same table, i.e. embedding it moved no text symbol.
+# .ksyms is the last thing in .rodata (linker.ld), after all text, so the check
+# only fails if that layout is broken.
+$(BUILD)/ksyms_empty.c: tools/gen_ksyms.py | $(BUILD)/.deps-ok
+	@$(PYTHON) tools/gen_ksyms.py --empty > $@
+
+$(BUILD)/ksyms_empty.o $(BUILD)/ksyms_table.o: $(BUILD)/%.o: $(BUILD)/%.c
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/grace.pass1.elf: $(OBJS) $(BUILD)/ksyms_empty.o linker.ld
 	@echo "  LD      $@"
-	@$(LD) $(LDFLAGS) -o $@ $(OBJS)
+	@$(LD) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms_empty.o
+
+$(BUILD)/ksyms_table.c: $(BUILD)/grace.pass1.elf tools/gen_ksyms.py
+	@echo "  KSYMS   $@"
+	@$(NM) -n -S $< | $(PYTHON) tools/gen_ksyms.py > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/grace.elf: $(OBJS) $(BUILD)/ksyms_table.o linker.ld
+	@echo "  LD      $@"
+	@$(LD) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms_table.o
+	@$(NM) -n -S $@ | $(PYTHON) tools/gen_ksyms.py > $(BUILD)/ksyms_check.c
+	@cmp -s $(BUILD)/ksyms_table.c $(BUILD)/ksyms_check.c || { \
+		echo "ksyms: text symbols moved between the two link passes:"; \
+		diff $(BUILD)/ksyms_table.c $(BUILD)/ksyms_check.c | head -20; \
+		rm -f $@; exit 1; }
 
 $(BUILD)/grace.iso: $(BUILD)/grace.elf iso/grub.cfg
 	@echo "  ISO     $@"
@@ -85,6 +122,101 @@ $(BUILD)/grace.iso: $(BUILD)/grace.elf iso/grub.cfg
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
 iso: $(BUILD)/grace.iso
+
+# Fuzzing (docs/acpi.md): each tests/unit/fuzz_X.c names the kernel sources it
+# needs on a first line "// FUZZ_SOURCES: ...", is built with clang's libFuzzer
+# and sanitizers, and runs FUZZ_SECONDS from the seeds in
+# tests/unit/fixtures/X/ (plus what earlier runs kept in $(BUILD)/fuzz/X.corpus).
+# A crash leaves its input as $(BUILD)/fuzz/X-crash-* and fails the target.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_TARGETS := $(patsubst tests/unit/fuzz_%.c,%,$(wildcard tests/unit/fuzz_*.c))
+FUZZ_CFLAGS  := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-Wno-macro-redefined -Iinclude -Iarch/x86_64/include -Itests/unit
+
+$(BUILD)/.fuzz-deps-ok:
+	@mkdir -p $(BUILD)
+	@if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long s) { return 0; }' | \
+	    $(FUZZ_CC) -x c -fsanitize=fuzzer,address,undefined -o /dev/null - 2>/dev/null; then \
+		echo "  APT     clang + libFuzzer runtime"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq clang && \
+		v=$$($(FUZZ_CC) -dumpversion | cut -d. -f1) && \
+		$$SUDO apt-get install -y -qq libclang-rt-$$v-dev; \
+	fi
+	@touch $@
+
+$(BUILD)/fuzz/%: tests/unit/fuzz_%.c tests/unit/*.h $(C_SRCS) | $(BUILD)/.fuzz-deps-ok
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $< $$(sed -n '1s|^// FUZZ_SOURCES:||p' $<) -o $@
+
+fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz/$$t.corpus; \
+		echo "  FUZZ    $$t for $(FUZZ_SECONDS) s"; \
+		$(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/$$t- $(BUILD)/fuzz/$$t.corpus \
+			tests/unit/fixtures/$$t >$(BUILD)/fuzz/$$t.log 2>&1 \
+			|| { tail -40 $(BUILD)/fuzz/$$t.log; echo "fuzz: $$t FAILED (log: $(BUILD)/fuzz/$$t.log)"; exit 1; }; \
+		grep -E '^stat::number_of_executed_runs|^Done' $(BUILD)/fuzz/$$t.log | tr '\n' ' '; echo; \
+	done
+# ---- Running, debugging, testing ------------------------------------------
+# tools/qemu.py builds every QEMU command line (also for the tests), so the
+# options below mean the same thing everywhere. ARGS and SMP travel through the
+# environment so that quotes in them survive (ARGS='autorun="echo hi; poweroff"').
+SMP        ?= 4
+MEM        ?= 256M
+MACHINE    ?= q35
+FIRMWARE   ?= bios
+ARGS       ?=
+QEMU_EXTRA ?=
+GDB_PORT   ?= 1234
+TESTS      ?=
+JOBS       ?=
+export ARGS SMP
+
+QEMU_RUN = $(PYTHON) tools/qemu.py --iso $(BUILD)/grace.iso --machine $(MACHINE) \
+	--firmware $(FIRMWARE) --smp "$$SMP" --memory $(MEM) --args "$$ARGS"
+RUNNER = $(PYTHON) tests/run_scenarios.py --build-dir $(BUILD) $(if $(JOBS),-j $(JOBS))
+
+run: $(BUILD)/.deps-ok $(BUILD)/grace.iso
+	@$(QEMU_RUN) -- $(QEMU_EXTRA)
+
+debug: $(BUILD)/.deps-ok $(BUILD)/grace.iso
+	@echo "debug: QEMU paused at reset, gdbstub on localhost:$(GDB_PORT); in another terminal: make gdb GDB_PORT=$(GDB_PORT)"
+	@$(QEMU_RUN) --gdb $(GDB_PORT) -- $(QEMU_EXTRA)
+
+# The gdbinit is regenerated every time so that GDB_PORT always matches.
+gdb: | $(BUILD)/grace.elf
+	@printf '%s\n' \
+	  '# Generated by make gdb: attach to `make debug`.' \
+	  'file $(BUILD)/grace.elf' \
+	  '# QEMU x86_64 sends 64-bit registers even while the CPU runs 32-bit code' \
+	  '# (GRUB, boot/entry.asm); an i386 GDB answers "Remote g packet reply is too long".' \
+	  'set architecture i386:x86-64' \
+	  'target remote :$(GDB_PORT)' \
+	  '# A hardware breakpoint: a software one (int3 written into memory) set' \
+	  '# before GRUB has loaded the kernel would be overwritten by the load.' \
+	  'hbreak kmain' \
+	  'continue' > $(BUILD)/gdbinit
+	@echo "gdb: using $(BUILD)/gdbinit (port $(GDB_PORT))"
+	gdb -q -x $(BUILD)/gdbinit
+
+test: $(BUILD)/.deps-ok all
+	@$(RUNNER) --no-build --set quick $(TESTS)
+
+test-all: $(BUILD)/.deps-ok all
+	@$(RUNNER) --no-build --set all $(TESTS)
+
+unit: $(BUILD)/.deps-ok
+	@$(RUNNER) --unit-only $(TESTS)
+
+scenarios: $(BUILD)/.deps-ok all
+	@$(RUNNER) --no-build --no-unit --set quick $(TESTS)
+
+help:
+	@sed -n '2,/^$$/s/^# \{0,1\}//p' Makefile
 
 clean:
 	rm -rf $(BUILD)

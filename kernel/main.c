@@ -8,14 +8,24 @@
  *   heap) → consoles on screen → ACPI → interrupts and time → in-kernel tests
  *   → shell with `autorun`.
  */
+#include <asm/apic.h>
 #include <asm/cpu.h>
+#include <asm/traps.h>
+#include <grace/acpi.h>
 #include <grace/bootinfo.h>
+#include <grace/console.h>
+#include <grace/fault_inject.h>
+#include <grace/irq.h>
+#include <grace/ktest.h>
 #include <grace/mm.h>
 #include <grace/panic.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
+#include <grace/qspinlock_pv.h>
 #include <grace/reboot.h>
+#include <grace/param.h>
 #include <grace/serial.h>
+#include <grace/shell.h>
 #include <grace/string.h>
 #include <grace/time.h>
 
@@ -53,7 +63,56 @@ void kmain(u32 magic, u32 mbi_phys)
 	parse_boot_info(magic, mbi_phys);
 	printk("boot: loader \"%s\", %s, %u memory regions, cmdline \"%s\"\n",
 	       boot_info.loader, boot_info.efi ? "UEFI" : "BIOS", boot_info.nr_mem, boot_info.cmdline);
+	/* Arguments next: everything after this may be tuned by them. */
+	cmdline_init();
 
-	printk("Grace: nothing else to do yet; powering off\n");
-	machine_poweroff(true);
+	/* GDT/TSS/IDT before anything else can fault: from here on every
+	 * exception prints a report instead of triple-faulting. */
+	trap_init();
+	irq_init();
+
+	/* Memory: pages first (their metadata goes in low memory the boot map
+	 * reaches), then the final page tables built from those pages, then the
+	 * heap on top of both. */
+	pmm_init();
+	paging_init();
+	kmalloc_init();
+	printk("mem: %llu MiB usable, %llu pages free, kernel %llu KiB\n",
+	       (unsigned long long)(pmm_total_pages() >> (20 - PAGE_SHIFT)),
+	       (unsigned long long)pmm_free_pages(),
+	       (unsigned long long)((__kernel_phys_end - __kernel_phys_start) >> 10));
+
+	/* Screen consoles: after memory, the framebuffer is mapped with ioremap. */
+	console_init();
+
+	/* ACPI: after memory (tables may lie above 4 GiB, reached through the
+	 * full direct map) and before anything that reads the MADT or HPET. */
+	acpi_init();
+
+	/* The lock slow path's PV backend: chosen before any other CPU runs
+	 * (pvspin=), from the number of possible CPUs (1 until SMP counts them). */
+	pv_spinlock_init(1);
+
+	/* Interrupts and time: the TSC is calibrated against the HPET (found
+	 * through ACPI) or the PIT; then this CPU's LAPIC, the IOAPIC (pins
+	 * masked until a driver asks) and the periodic tick. */
+	time_init();
+	lapic_init();
+	ioapic_init();
+	timer_tick_init();
+	local_irq_enable();
+
+	/* Keyboard (IRQ 1) and serial (IRQ 4) input by interrupt: the shell
+	 * can then sleep with hlt between keys. */
+	if (!request_isa_irq(1, console_input_irq, NULL, "keyboard") &&
+	    !request_isa_irq(4, console_input_irq, NULL, "serial")) {
+		serial_enable_rx_irq();
+		console_input_irq_ready();
+	}
+
+	/* A deliberate fault (`fault=<kind>`) once everything is up. */
+	fault_inject_from_param();
+
+	ktest_run_selected();
+	shell_main();
 }

@@ -10,6 +10,10 @@
  *  - printk never deadlocks: a CPU that re-enters (an exception or NMI inside
  *    printk) writes without the lock, and after printk_enter_emergency() (panic,
  *    oops) waiting for the lock is bounded, then the lock is broken.
+ *  - console_write() (the shell's prompt and echo) goes to the same consoles
+ *    and ring without any prefix; if it leaves a line unfinished (a prompt
+ *    waiting for input), the next printk starts a fresh line first, so a log
+ *    line never begins in the middle of what the user is typing.
  * Test: every scenario reads its verdict through here; ktest "printk.*".
  */
 #include <asm/cpu.h>
@@ -27,6 +31,7 @@ static struct console *consoles;
 static DEFINE_SPINLOCK(console_lock);
 static volatile int console_owner = -1;
 static bool at_line_start = true;
+static bool raw_line_open;       /* console_write() left a line unfinished */
 static bool emergency;
 
 void register_console(struct console *con)
@@ -84,6 +89,11 @@ int vprintk(const char *fmt, va_list ap)
 			    (unsigned long long)(ns / 1000000000ULL),
 			    (unsigned long long)(ns / 1000ULL % 1000000ULL), cpu);
 
+	if (raw_line_open && len) {
+		emit("\n", 1);
+		at_line_start = true;
+		raw_line_open = false;
+	}
 	for (size_t i = 0; i < len;) {
 		if (at_line_start) {
 			emit(prefix, (size_t)plen);
@@ -114,6 +124,38 @@ int printk(const char *fmt, ...)
 	n = vprintk(fmt, ap);
 	va_end(ap);
 	return n;
+}
+
+static void console_write_common(const char *s, size_t n, bool to_log)
+{
+	unsigned long flags = local_irq_save();
+	bool locked = console_lock_acquire(current_cpu());
+
+	if (to_log) {
+		emit(s, n);
+	} else {
+		for (struct console *c = consoles; c; c = c->next)
+			c->write(s, n);
+	}
+	if (n) {
+		at_line_start = s[n - 1] == '\n';
+		raw_line_open = !at_line_start;
+	}
+	if (locked) {
+		console_owner = -1;
+		spin_unlock(&console_lock);
+	}
+	local_irq_restore(flags);
+}
+
+void console_write(const char *s, size_t n)
+{
+	console_write_common(s, n, true);
+}
+
+void console_write_nolog(const char *s, size_t n)
+{
+	console_write_common(s, n, false);
 }
 
 size_t log_buf_len(void)

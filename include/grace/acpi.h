@@ -5,9 +5,12 @@
  * RSDT/XSDT checking every checksum, and extracts the MADT (CPUs with their
  * flags, IOAPICs, interrupt source overrides, LAPIC NMIs), HPET and FADT.
  * A bad checksum or a truncated table is reported with a WARNING-free message
- * ("acpi: ... ignored") and a safe fallback; nothing here panics.
+ * ("acpi: ... ignored"), counted in nr_warnings, and treated as absent; nothing
+ * here panics. `acpi` is written once by acpi_init() on the boot CPU and is
+ * read-only afterwards; all zero (before acpi_init, or with acpi=off) means
+ * "no ACPI": one CPU, default IOAPIC, identity ISA IRQs, no HPET.
  * The parsers are pure logic (arch/x86_64/acpi_parse.c), unit-tested and
- * fuzzed on the host.
+ * fuzzed on the host. Details and fallbacks: docs/acpi.md.
  */
 #ifndef GRACE_ACPI_H
 #define GRACE_ACPI_H
@@ -18,6 +21,7 @@
 #define ACPI_MAX_IOAPICS  8
 #define ACPI_MAX_OVERRIDES 16
 #define ACPI_MAX_LAPIC_NMIS 16
+#define ACPI_MAX_TABLES   32
 
 enum acpi_cpu_flags {
 	ACPI_CPU_ENABLED       = 1 << 0,  /* usable now */
@@ -49,16 +53,34 @@ struct acpi_lapic_nmi {
 	u8 lint;
 };
 
-struct acpi_info {
-	bool present;                 /* an RSDP was found and checked */
-	u8 revision;
+/* One table reached from the RSDT/XSDT (or the FADT, for the DSDT). */
+struct acpi_table_info {
+	char sig[5];
 	char oem_id[7];
+	char oem_table_id[9];
+	u8 revision;
+	bool checksum_ok;
+	bool used;                    /* length and checksum good: parsed */
+	u64 addr;                     /* physical */
+	u32 length;
+};
+
+struct acpi_info {
+	bool disabled;                /* acpi=off: nothing was looked at */
+	bool present;                 /* an RSDP was found and checked */
+	u8 revision;                  /* RSDP revision: 0 = ACPI 1.0, 2 = 2.0+ */
+	char oem_id[7];
+	bool xsdt_used;               /* else the RSDT */
+	u64 root_addr;                /* physical address of the XSDT/RSDT used */
+	struct acpi_table_info tables[ACPI_MAX_TABLES];
+	unsigned int nr_tables;
 	/* MADT */
 	bool have_madt;
-	u32 lapic_addr;
+	u64 lapic_addr;               /* type 5 override may move it above 4 GiB */
 	bool pcat_compat;             /* legacy 8259 PICs present */
-	struct acpi_cpu cpus[ACPI_MAX_CPUS];
+	struct acpi_cpu cpus[ACPI_MAX_CPUS]; /* every entry, disabled ones too */
 	unsigned int nr_cpus;
+	unsigned int nr_cpus_enabled;
 	struct acpi_ioapic ioapics[ACPI_MAX_IOAPICS];
 	unsigned int nr_ioapics;
 	struct acpi_override overrides[ACPI_MAX_OVERRIDES];
@@ -68,9 +90,17 @@ struct acpi_info {
 	/* HPET */
 	bool have_hpet;
 	u64 hpet_addr;
+	u32 hpet_block_id;            /* event timer block ID (vendor, count) */
+	u8 hpet_number;
+	u16 hpet_min_tick;
 	/* FADT */
 	bool have_fadt;
+	u8 fadt_revision;
+	u32 fadt_flags;
 	u32 pm1a_cnt, pm1b_cnt;       /* I/O ports, 0 if absent */
+	u32 pm_tmr;                   /* ACPI PM timer I/O port, 0 if absent */
+	bool pm_tmr_32bit;            /* FADT flag TMR_VAL_EXT */
+	u64 dsdt_addr;                /* physical, 0 if none */
 	u16 slp_typa, slp_typb;       /* S5 sleep type, from \_S5 in the DSDT */
 	bool have_s5;
 	bool have_reset_reg;

@@ -41,6 +41,8 @@ extern char __text_start[], __text_end[];
 extern char __rodata_start[], __rodata_end[];
 extern char __data_start[], __data_end[];
 extern char __bss_start[], __bss_end[];
+/* The boot CPU's stack (boot/entry.asm); the page below it is a guard. */
+extern char boot_stack_guard[], boot_stack_bottom[], boot_stack_top[];
 
 /* Physical page allocator (mm/pmm.c). */
 void pmm_init(void);
@@ -51,6 +53,17 @@ static inline void free_page(phys_addr_t p) { free_pages(p, 0); }
 u64 pmm_free_pages(void);
 u64 pmm_total_pages(void);
 extern phys_addr_t trampoline_phys; /* a page below 1 MiB for the AP trampoline */
+/* Pages wholly below `limit` (0 on failure): for tables written before the
+ * final page tables exist, and devices that cannot address all of memory. */
+phys_addr_t alloc_pages_below(unsigned int order, phys_addr_t limit);
+u64 pmm_reserved_pages(void);
+/* Allocators built on pages (kmalloc) label their blocks: the label lives
+ * in the page metadata, like Linux's struct page fields. pmm_lookup() is
+ * false unless p is the first page of an allocated block. */
+void pmm_set_owner(phys_addr_t p, u16 owner);
+bool pmm_lookup(phys_addr_t p, unsigned int *order, u16 *owner);
+bool pmm_check(char *why, size_t len);  /* every buddy invariant; O(pages) */
+void pmm_print(void);                   /* for the `mem` command */
 
 /* Kernel page tables (arch/x86_64/paging.c). */
 void paging_init(void);
@@ -67,5 +80,6 @@ void kmalloc_init(void);
 void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 void kfree(void *p);
+void kmalloc_print(void);               /* per-class statistics, for `mem` */
 
 #endif

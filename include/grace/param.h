@@ -44,7 +44,18 @@ struct kernel_param {
 /* Apply a whole command line; reports problems with printk. */
 void params_apply_cmdline(const char *cmdline);
 const struct kernel_param *param_find(const char *name);
+/*
+ * Set one parameter from text (NULL: the bare name was given). Returns 0, or
+ * -1 after printing why the value was refused (the variable is unchanged).
+ * A string that does not fit is truncated, reported, and returns 0.
+ */
+int param_set(const struct kernel_param *p, const char *value);
+
 /* The full command line as assembled at boot (GRUB + fw_cfg). */
-extern char saved_command_line[];
+#define COMMAND_LINE_SIZE 4096
+extern char saved_command_line[COMMAND_LINE_SIZE];
+/* Assemble saved_command_line (GRUB's line, then fw_cfg opt/grace/cmdline,
+ * so fw_cfg wins for a parameter given twice) and apply it. Once, early. */
+void cmdline_init(void);
 
 #endif

@@ -30,6 +30,15 @@ struct console {
 };
 void register_console(struct console *con);
 
+/*
+ * Raw text for the shell (prompt, echo, command output that is not a log
+ * line): written to every console under the console lock, without the
+ * "[time Cn] " prefix. console_write() also appends it to the log ring;
+ * console_write_nolog() does not (dmesg uses it to print the ring itself).
+ */
+void console_write(const char *s, size_t n);
+void console_write_nolog(const char *s, size_t n);
+
 /* The in-memory log: copy out up to `size` bytes starting `skip` bytes into it. */
 size_t log_buf_read(char *dst, size_t size, size_t skip);
 size_t log_buf_len(void);

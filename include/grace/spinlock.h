@@ -1,17 +1,24 @@
 /*
- * spinlock.h — spinlock_t for the foundation: a test-and-test-and-set lock.
+ * spinlock.h — spinlock_t, the kernel's spinning mutual-exclusion lock.
  *
- * This is the placeholder the queued-spinlock work (kernel/locking/) replaces
- * with the MCS qspinlock behind the same API. Acquire is an xchg (a full
- * barrier on x86); release is a plain store after a compiler barrier, which
- * on TSO orders every earlier access before it.
+ * Every spinlock_t is a queued spinlock (include/grace/qspinlock.h): one
+ * cmpxchg to take it uncontended, one release store to drop it (a cmpxchg
+ * when a paravirt backend is active), an MCS queue under contention.
  *
- * Holding a spinlock disables preemption (preempt.h): a holder that could be
- * switched out would leave every other task that wants the lock spinning on a
- * CPU the holder needs, and a lock with per-CPU queue nodes (the queued
- * spinlock) would hand one CPU's node to two tasks. The _irqrestore and _irq
- * unlocks enable interrupts before the preemption point, so a reschedule that
- * arrived meanwhile is acted upon at once.
+ * Rules: never sleep or switch context while holding one; a lock also taken
+ * by an interrupt handler must be taken with interrupts off (_irq /
+ * _irqsave) everywhere else, or the handler spins forever on its own CPU.
+ *
+ * DEBUG builds (make DEBUG=1) also record the owning CPU and catch a
+ * recursive acquire on the same CPU and an unlock by a CPU that does not
+ * hold the lock; each is reported once with a backtrace (WARN_ON).
+ *
+ * Holding a spinlock disables preemption (preempt.h): a preempted holder
+ * would leave every other task that wants the lock spinning on a CPU the
+ * holder needs, and a waiter preempted inside the MCS queue would hand this
+ * CPU's queue node to a second task. The _irq/_irqrestore unlocks enable
+ * interrupts before the preemption point, so a reschedule that came in
+ * meanwhile is acted upon at once.
  */
 #ifndef GRACE_SPINLOCK_H
 #define GRACE_SPINLOCK_H
@@ -20,42 +27,59 @@
 #include <asm/cpu.h>
 #include <grace/compiler.h>
 #include <grace/preempt.h>
+#include <grace/qspinlock.h>
 #include <grace/types.h>
 
-typedef struct {
-	volatile u32 locked;
+typedef struct spinlock {
+	struct qspinlock q;
+#ifdef CONFIG_DEBUG
+	int owner_cpu;   /* -1 when free; written only by the holder */
+#endif
 } spinlock_t;
 
-#define SPINLOCK_INIT { 0 }
+#ifdef CONFIG_DEBUG
+#define SPINLOCK_INIT { .q = __QSPINLOCK_INIT, .owner_cpu = -1 }
+void spin_debug_acquire(spinlock_t *l);   /* kernel/locking/spinlock_debug.c */
+void spin_debug_release(spinlock_t *l);
+void spin_debug_before_acquire(spinlock_t *l);
+#else
+#define SPINLOCK_INIT { .q = __QSPINLOCK_INIT }
+static inline void spin_debug_acquire(spinlock_t *l) { (void)l; }
+static inline void spin_debug_release(spinlock_t *l) { (void)l; }
+static inline void spin_debug_before_acquire(spinlock_t *l) { (void)l; }
+#endif
+
 #define DEFINE_SPINLOCK(x) spinlock_t x = SPINLOCK_INIT
 
-static inline void spin_lock_init(spinlock_t *l) { l->locked = 0; }
-
-static inline bool raw_spin_trylock(spinlock_t *l)
+static inline void spin_lock_init(spinlock_t *l)
 {
-	return __atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) == 0;
-}
-
-static inline void raw_spin_unlock(spinlock_t *l)
-{
-	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+	*l = (spinlock_t)SPINLOCK_INIT;
 }
 
 static inline bool spin_trylock(spinlock_t *l)
 {
 	preempt_disable();
-	if (raw_spin_trylock(l))
-		return true;
-	preempt_enable();
-	return false;
+	if (!queued_spin_trylock(&l->q)) {
+		preempt_enable();
+		return false;
+	}
+	spin_debug_acquire(l);
+	return true;
 }
 
 static inline void spin_lock(spinlock_t *l)
 {
 	preempt_disable();
-	while (!raw_spin_trylock(l))
-		while (READ_ONCE(l->locked))
-			cpu_relax();
+	spin_debug_before_acquire(l);
+	queued_spin_lock(&l->q);
+	spin_debug_acquire(l);
+}
+
+/* Release without the preemption point (the caller supplies it). */
+static inline void raw_spin_unlock(spinlock_t *l)
+{
+	spin_debug_release(l);
+	queued_spin_unlock(&l->q);
 }
 
 static inline void spin_unlock(spinlock_t *l)
@@ -64,7 +88,8 @@ static inline void spin_unlock(spinlock_t *l)
 	preempt_enable();
 }
 
-static inline bool spin_is_locked(spinlock_t *l) { return READ_ONCE(l->locked) != 0; }
+static inline bool spin_is_locked(spinlock_t *l) { return queued_spin_is_locked(&l->q); }
+static inline bool spin_is_contended(spinlock_t *l) { return queued_spin_is_contended(&l->q); }
 
 static inline void spin_lock_irq(spinlock_t *l) { cli(); spin_lock(l); }
 static inline void spin_unlock_irq(spinlock_t *l) { raw_spin_unlock(l); sti(); preempt_enable(); }

@@ -1,0 +1,41 @@
+/*
+ * lock_env.h — the few machine services the lock algorithms use, so that
+ * the very same kernel/locking sources can be compiled into the kernel and into
+ * the host concurrency tests (tests/unit/test_qspinlock.c, pthreads).
+ *
+ * The kernel is built -ffreestanding (__STDC_HOSTED__ == 0); a host test is
+ * hosted, and then the test program provides these functions, modelling
+ * interrupts with signals, `hlt` with a futex and a CPU with a thread.
+ *
+ *   lock_cpu_relax()     spin-wait hint (`pause`)
+ *   lock_irq_save()      interrupts off; returns whether they were on
+ *   lock_irq_restore(on) interrupts back on if `on`
+ *   lock_in_nmi()        true in NMI context (never halt there)
+ */
+#ifndef KERNEL_LOCKING_LOCK_ENV_H
+#define KERNEL_LOCKING_LOCK_ENV_H
+
+#include <grace/types.h>
+
+#if __STDC_HOSTED__
+void lock_cpu_relax(void);
+bool lock_irq_save(void);
+void lock_irq_restore(bool were_on);
+bool lock_in_nmi(void);
+#define QSPINLOCK_DEBUG 1   /* host tests always check the invariants */
+#else
+#include <asm/cpu.h>
+#include <grace/irq.h>
+
+static inline void lock_cpu_relax(void) { cpu_relax(); }
+static inline bool lock_irq_save(void) { return (local_irq_save() & X86_RFLAGS_IF) != 0; }
+static inline void lock_irq_restore(bool were_on) { if (were_on) sti(); }
+static inline bool lock_in_nmi(void) { return in_nmi(); }
+#ifdef CONFIG_DEBUG
+#define QSPINLOCK_DEBUG 1
+#else
+#define QSPINLOCK_DEBUG 0
+#endif
+#endif
+
+#endif

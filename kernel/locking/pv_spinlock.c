@@ -1,0 +1,190 @@
+/*
+ * pv_spinlock.c — the paravirt spinlock backends and their boot-time choice.
+ *
+ * Reads the CPUID facts (hypervisor bit, the hypervisor leaves, the KVM
+ * feature and hint words, the vendor), lets pv_choose() (pv_policy.c, pure)
+ * or `pvspin=` decide, installs the backend's ops and prints the choice:
+ *
+ *   pvspin: backend ipi (hypervisor "TCGTCGTCGTCG", 2 possible CPUs: halt+IPI)
+ *
+ * Backends (the protocol around them is in qspinlock_paravirt.h):
+ *   kvm  halt: `sti; hlt`, or `hlt` with interrupts off (a KVM kick wakes a
+ *        halted vCPU whatever IF says); kick: KVM_HC_KICK_CPU hypercall.
+ *   ipi  halt: `sti; hlt`; with interrupts off it returns at once (nothing
+ *        could wake it) and the waiter keeps spinning; kick: pv_kick_ipi(),
+ *        which the SMP code wires to a real IPI.
+ *
+ * Parameters:
+ *   pvspin=auto|off|kvm|ipi     backend (default auto)
+ *   qspinlock.pv_spin=N         spins before a PV waiter halts (default 4096)
+ *   locktorture.bug=NAME[,..]   inject a bug into the lock code:
+ *       pv_lost_wakeup  pv_wait halts without re-checking the value
+ *       pv_drop_kick    PV kicks are never sent
+ *       mcs_handover    a new queue head passes the head on before it owns
+ *                       the lock (two CPUs in the critical section)
+ * Tested by: tests/unit/test_pv_policy.c (policy, hypercall registers),
+ * tests/unit/test_qspinlock.c (the protocol), the boot line in every log.
+ */
+#include <asm/cpu.h>
+#include <grace/irq.h>
+#include <grace/param.h>
+#include <grace/printk.h>
+#include <grace/qspinlock.h>
+#include <grace/qspinlock_pv.h>
+#include <grace/string.h>
+
+static char pvspin_mode[8] = "auto";
+param_string("pvspin", pvspin_mode, "paravirt spinlocks: auto|off|kvm|ipi");
+static char lock_bug[48];
+param_string("locktorture.bug", lock_bug,
+	     "inject a lock bug: pv_lost_wakeup, pv_drop_kick, mcs_handover");
+param_int("qspinlock.pv_spin", pv_spin_threshold, 1, 1 << 24,
+	  "spins before a paravirt lock waiter halts");
+
+static struct pv_cpuid_facts pv_facts;
+
+/* ---- hooks the SMP code fills in ---- */
+
+static void kick_ipi_none(int cpu) { (void)cpu; }
+static u32 apicid_identity(int cpu) { return (u32)cpu; }
+static void (*kick_ipi_fn)(int cpu) = kick_ipi_none;
+static u32 (*cpu_apicid_fn)(int cpu) = apicid_identity;
+
+void pv_set_kick_ipi(void (*fn)(int cpu)) { kick_ipi_fn = fn ? fn : kick_ipi_none; }
+void pv_set_cpu_apicid(u32 (*fn)(int cpu)) { cpu_apicid_fn = fn ? fn : apicid_identity; }
+void pv_kick_ipi(int cpu) { kick_ipi_fn(cpu); }
+
+/* ---- KVM ---- */
+
+static void kvm_hypercall(const struct kvm_hypercall_regs *r)
+{
+	u64 rax = r->rax;
+
+	if (r->vmmcall)
+		__asm__ __volatile__("vmmcall" : "+a"(rax)
+				     : "b"(r->rbx), "c"(r->rcx), "d"(r->rdx), "S"(r->rsi) : "memory");
+	else
+		__asm__ __volatile__("vmcall" : "+a"(rax)
+				     : "b"(r->rbx), "c"(r->rcx), "d"(r->rdx), "S"(r->rsi) : "memory");
+}
+
+static bool kvm_pv_halt(bool irqs_were_on)
+{
+	if (irqs_were_on) {
+		safe_halt();   /* sti; hlt: no interrupt slips in between */
+		cli();         /* pv_wait() restores the caller's state */
+	} else {
+		hlt();
+	}
+	return true;
+}
+
+static void kvm_pv_kick(int cpu)
+{
+	struct kvm_hypercall_regs r;
+
+	kvm_kick_cpu_regs(&r, cpu_apicid_fn(cpu), pv_facts.amd);
+	kvm_hypercall(&r);
+}
+
+static const struct pv_lock_ops kvm_ops = {
+	.backend = PV_KVM, .name = "kvm", .halt = kvm_pv_halt, .kick = kvm_pv_kick,
+};
+
+/* ---- halt + IPI ---- */
+
+static bool ipi_pv_halt(bool irqs_were_on)
+{
+	if (!irqs_were_on)
+		return false;   /* an IPI could not end this hlt: keep spinning instead */
+	safe_halt();
+	cli();
+	return true;
+}
+
+static const struct pv_lock_ops ipi_ops = {
+	.backend = PV_IPI, .name = "ipi", .halt = ipi_pv_halt, .kick = pv_kick_ipi,
+};
+
+/* ---- choice ---- */
+
+static void pv_read_cpuid_facts(struct pv_cpuid_facts *f)
+{
+	u32 a, b, c, d;
+	char vendor[13];
+
+	memset(f, 0, sizeof(*f));
+	cpuid(0, &a, &b, &c, &d);
+	pv_signature_from_regs(vendor, b, d, c);   /* vendor order: EBX, EDX, ECX */
+	f->amd = !strcmp(vendor, "AuthenticAMD") || !strcmp(vendor, "HygonGenuine");
+	cpuid(1, &a, &b, &c, &d);
+	f->hypervisor = (c & CPUID1_ECX_HYPERVISOR) != 0;
+	if (!f->hypervisor)
+		return;
+	/* Hypervisor leaves start at 0x40000000; KVM may sit at a 0x100 step
+	 * further when it also offers another interface (as Linux scans). */
+	for (u32 base = KVM_CPUID_SIGNATURE; base < KVM_CPUID_SIGNATURE + 0x10000; base += 0x100) {
+		char sig[13];
+		u32 max;
+
+		cpuid(base, &max, &b, &c, &d);
+		pv_signature_from_regs(sig, b, c, d);
+		if (base == KVM_CPUID_SIGNATURE)
+			memcpy(f->signature, sig, sizeof(sig));
+		if (pv_signature_is_kvm(sig)) {
+			f->kvm = true;
+			memcpy(f->signature, sig, sizeof(sig));
+			/* Old hosts report max leaf 0: means base + 1. */
+			if (max == 0 || max >= base + 1) {
+				cpuid(base + 1, &a, &b, &c, &d);
+				f->kvm_features = a;
+				f->kvm_hints = d;
+			}
+			break;
+		}
+	}
+	for (int i = 0; i < 12; i++)   /* printable for the boot line */
+		if (f->signature[i] && (f->signature[i] < 0x20 || f->signature[i] > 0x7e))
+			f->signature[i] = '?';
+}
+
+void pv_spinlock_init(unsigned int possible_cpus)
+{
+	char why[80];
+	enum pv_backend auto_b, b;
+	unsigned int bugs;
+
+	if (lock_bug[0]) {
+		if (qspinlock_parse_bugs(lock_bug, &bugs))
+			printk("locktorture.bug=%s: unknown name (known: pv_lost_wakeup, "
+			       "pv_drop_kick, mcs_handover), ignored\n", lock_bug);
+		else {
+			qspinlock_bugs = bugs;
+			printk("locking: injected bug \"%s\" is ON\n", lock_bug);
+		}
+	}
+
+	pv_read_cpuid_facts(&pv_facts);
+	auto_b = pv_choose(&pv_facts, possible_cpus, why, sizeof(why));
+	b = auto_b;
+	if (!strcmp(pvspin_mode, "off")) {
+		b = PV_NATIVE;
+		snprintf(why, sizeof(why), "pvspin=off");
+	} else if (!strcmp(pvspin_mode, "ipi")) {
+		b = PV_IPI;
+		snprintf(why, sizeof(why), "pvspin=ipi");
+	} else if (!strcmp(pvspin_mode, "kvm")) {
+		if (pv_facts.kvm && (pv_facts.kvm_features & (1U << KVM_FEATURE_PV_UNHALT))) {
+			b = PV_KVM;
+			snprintf(why, sizeof(why), "pvspin=kvm");
+		} else {
+			printk("pvspin=kvm: no KVM with PV_UNHALT here, using the auto choice\n");
+		}
+	} else if (strcmp(pvspin_mode, "auto")) {
+		printk("pvspin=%s: unknown (auto|off|kvm|ipi), using auto\n", pvspin_mode);
+	}
+
+	pv_lock_ops_install(b == PV_KVM ? &kvm_ops : b == PV_IPI ? &ipi_ops : &pv_lock_ops_native);
+	snprintf(pv_spinlock_reason, sizeof(pv_spinlock_reason), "%s", why);
+	printk("pvspin: backend %s (%s)\n", pv_backend_name(b), why);
+}

@@ -1,0 +1,668 @@
+#!/usr/bin/env python3
+"""run_scenarios.py — run Grace's tests and give one verdict.
+
+Items it runs (all in parallel, -j N, default: the number of CPUs):
+  unit:<test>   every tests/unit/test_*.c, compiled for the host with
+                ASan+UBSan and run (exit 0 = pass); tests/unit/test_*.py run
+                with python3
+  <scenario>    every tests/scenarios/<scenario>.scn: boot the ISO in QEMU
+                with the scenario's machine, firmware, -smp, memory and kernel
+                arguments, then judge the serial log (docs/testing.md has the
+                format and the exact pass rules); `type: gdb` scenarios run a
+                scripted GDB session against QEMU's gdbstub instead
+
+Usage:
+  tests/run_scenarios.py                 quick set (what `make test` runs)
+  tests/run_scenarios.py --set all       everything (`make test-all`)
+  tests/run_scenarios.py 'boot-*' unit:test_kstrtox     only these (globs)
+  tests/run_scenarios.py --unit-only | --no-unit
+  tests/run_scenarios.py --list          show what would run
+
+Every item leaves build/test-logs/<name>.log (serial console or compiler +
+test output) and, for QEMU, <name>.cmd (the exact command) and
+<name>.qemu.log (QEMU's own messages). The last line printed is always
+`N passed, N failed` (`, N skipped` when any were skipped); the exit status is
+non-zero when anything failed.
+
+Standard library only; the verdict logic (judge()) is pure and is tested by
+tests/unit/test_runner.py.
+"""
+
+import argparse
+import concurrent.futures
+import fnmatch
+import glob
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import qemu  # noqa: E402  (tools/qemu.py)
+
+# ---------------------------------------------------------------------------
+# Verdicts: what a line of console output means.
+# ---------------------------------------------------------------------------
+
+# Lines that prove a test actually ran and passed.
+VERDICT_PASS = re.compile(r"TEST .*: PASS|End of test: SUCCESS|BENCH ")
+# Lines where the kernel says a test failed.
+VERDICT_FAIL = re.compile(r"TEST .*: FAIL|End of test: FAILURE")
+# Lines that mean something went wrong, whatever a test said.
+BADNESS = [
+    ("panic", re.compile(r"Kernel panic")),
+    ("warning", re.compile(r"WARNING:")),
+    ("!!!", re.compile(r"!!!")),
+    ("exception", re.compile(r"EXCEPTION")),
+    ("BUG", re.compile(r"BUG at")),
+    ("UBSAN", re.compile(r"UBSAN")),
+    # \b so that "install" or "installed" never count as a stall.
+    ("stall", re.compile(r"\bstall")),
+]
+
+# ANSI/VT100 escape sequences (OVMF and GRUB paint the screen on the serial
+# port) and other control characters, removed before matching.
+_ESCAPES = re.compile(r"\x1b\[[0-9;=?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b.|[\x00-\x08\x0b-\x1f\x7f]")
+
+QEMU_SUCCESS = qemu.EXIT_SUCCESS_STATUS  # 33
+
+
+def clean_lines(text):
+    """Console bytes (already decoded) → lines without escapes or CRs."""
+    return [_ESCAPES.sub("", line) for line in text.replace("\r\n", "\n").split("\n")]
+
+
+def short(line, n=160):
+    line = line.strip()
+    return line if len(line) <= n else line[:n - 3] + "..."
+
+
+def explain_status(status, success):
+    """A human sentence for a process exit status."""
+    if status is None:
+        return "no exit status"
+    if status < 0:
+        return "killed by signal %d" % -status
+    if status == success:
+        return "exit status %d (success)" % status
+    if success == QEMU_SUCCESS:
+        if status == 0:
+            return ("QEMU exit status 0: a triple fault (QEMU stops on reset with -no-reboot) "
+                    "or a power-off that did not use isa-debug-exit")
+        if status == 1:
+            return "QEMU exit status 1: QEMU itself failed (see the .qemu.log)"
+        if status & 1:
+            return ("QEMU exit status %d: the kernel powered off with code %#x (0x10 = success)"
+                    % (status, status >> 1))
+    return "exit status %d (expected %d)" % (status, success)
+
+
+def judge(expect, status, timed_out, lines, timeout, expect_output=(), forbid_output=(),
+          allow_output=(), args="", success_status=QEMU_SUCCESS):
+    """Decide a scenario from its exit status and console lines.
+
+    Returns (ok, reason); reason is "" when ok. Pure: tested with fake logs.
+
+    expect "pass": status == success_status, no timeout, every expect_output
+    matched, a verdict line (VERDICT_PASS or an expect_output match), and no
+    FAIL line, no badness line, no forbid_output line.
+    expect "fail": the kernel itself reported failure — status != success
+    (not a timeout, not QEMU's own error status 1, not a signal) or a
+    FAIL/badness line — and every expect_output matched, no forbid_output;
+    a timeout is a failure even here (the fault must be caught promptly).
+
+    A line matching an allow_output regex, or containing the whole kernel
+    argument string (the kernel echoing its command line), is exempt from the
+    badness check: `args: rcu.stall_timeout=3` must not count as a stall.
+    """
+    expect_rx = [re.compile(r) for r in expect_output]
+    forbid_rx = [re.compile(r) for r in forbid_output]
+    allow_rx = [re.compile(r) for r in allow_output]
+    args = (args or "").strip()
+
+    matched = [False] * len(expect_rx)
+    first_report = None    # (lineno, what, text): the first FAIL or badness line
+    first_forbidden = None  # (lineno, what, text): the first forbid_output line
+    has_verdict = False
+    for no, line in enumerate(lines, 1):
+        for i, rx in enumerate(expect_rx):
+            if not matched[i] and rx.search(line):
+                matched[i] = True
+                has_verdict = True
+        if VERDICT_PASS.search(line):
+            has_verdict = True
+        if first_report is None:
+            what = None
+            if VERDICT_FAIL.search(line):
+                what = "test failure"
+            elif not (any(rx.search(line) for rx in allow_rx) or (args and args in line)):
+                what = next((name for name, rx in BADNESS if rx.search(line)), None)
+            if what:
+                first_report = (no, what, line)
+        if first_forbidden is None and any(rx.search(line) for rx in forbid_rx):
+            first_forbidden = (no, "forbidden output", line)
+    reported_failure = first_report is not None
+    candidates = [b for b in (first_report, first_forbidden) if b]
+    first_bad = min(candidates) if candidates else None
+    missing = [rx.pattern for rx, m in zip(expect_rx, matched) if not m]
+
+    def bad_text(bad=None):
+        no, what, text = bad or first_bad
+        return "%s, line %d: %s" % (what, no, short(text))
+
+    last = next((ln for ln in reversed(lines) if ln.strip()), "")
+    if timed_out:
+        reason = "timeout after %g s" % timeout
+        if first_bad:
+            reason += "; " + bad_text()
+        elif expect == "fail":
+            reason += " (a failure must be reported promptly, not hang)"
+        elif last:
+            reason += "; last line: " + short(last, 100)
+        return False, reason
+
+    if expect == "fail":
+        if first_forbidden:
+            return False, bad_text(first_forbidden)
+        # QEMU's own error (status 1) or a signal is not the kernel speaking.
+        harness_trouble = status is None or status < 0 or (
+            success_status == QEMU_SUCCESS and status == 1)
+        if not reported_failure and (status == success_status or harness_trouble):
+            return False, ("expected the kernel to report a failure, but the run ended with %s "
+                           "and no FAIL/badness line" % explain_status(status, success_status))
+        if missing:
+            return False, "missing expected output /%s/" % missing[0]
+        return True, ""
+
+    if first_bad:
+        return False, bad_text()
+    if status != success_status:
+        reason = explain_status(status, success_status)
+        if last:
+            reason += "; last line: " + short(last, 100)
+        return False, reason
+    if missing:
+        return False, "missing expected output /%s/" % missing[0]
+    if not has_verdict:
+        return False, ("no verdict line (TEST ...: PASS, End of test: SUCCESS, BENCH ..., "
+                       "or an expect_output match)")
+    return True, ""
+
+
+# ---------------------------------------------------------------------------
+# Scenario files.
+# ---------------------------------------------------------------------------
+
+# Keys whose value is the rest of the line, verbatim ('#' included).
+VERBATIM_KEYS = {"args", "expect_output", "forbid_output", "allow_output", "qemu_args"}
+REPEAT_KEYS = {"expect_output", "forbid_output", "allow_output"}
+SIMPLE_KEYS = {"machine", "firmware", "smp", "memory", "timeout", "expect", "set",
+               "requires", "type", "gdb_script", "cpu"}
+REQUIREMENTS = {"kvm"}
+
+
+class Item:
+    """One thing to run: a scenario or a unit test."""
+
+    def __init__(self, name, kind, path):
+        self.name = name
+        self.kind = kind          # "qemu", "gdb", "unit-c", "unit-py"
+        self.path = path
+        self.desc = ""
+        self.error = None         # a problem with the scenario file itself
+        self.machine = "q35"
+        self.firmware = "bios"
+        self.smp = "2"
+        self.memory = "256M"
+        self.args = ""
+        self.timeout = 60.0
+        self.expect = "pass"
+        self.expect_output = []
+        self.forbid_output = []
+        self.allow_output = []
+        self.set = "quick"
+        self.requires = []
+        self.gdb_script = None
+        self.cpu = None
+        self.qemu_args = []
+
+    @property
+    def log_base(self):
+        return self.name.replace(":", "-")
+
+
+def parse_scenario(path):
+    name = os.path.splitext(os.path.basename(path))[0]
+    it = Item(name, "qemu", path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        it.error = str(e)
+        return it
+    for no, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            if not it.desc:
+                it.desc = line.lstrip("#").strip()
+            continue
+        key, sep, value = line.partition(":")
+        key = key.strip()
+        if not sep:
+            it.error = "line %d: expected 'key: value', got %r" % (no, line)
+            return it
+        if key in VERBATIM_KEYS:
+            value = value.strip()
+        elif key in SIMPLE_KEYS:
+            value = re.sub(r"\s+#.*$", "", value).strip()
+        else:
+            it.error = "line %d: unknown key %r" % (no, key)
+            return it
+        try:
+            if key in REPEAT_KEYS:
+                re.compile(value)
+                getattr(it, key).append(value)
+            elif key == "machine":
+                if value not in qemu.MACHINES:
+                    raise ValueError("machine must be pc or q35")
+                it.machine = value
+            elif key == "firmware":
+                if value not in qemu.FIRMWARES:
+                    raise ValueError("firmware must be bios or uefi")
+                it.firmware = value
+            elif key == "timeout":
+                it.timeout = float(value)
+                if it.timeout <= 0:
+                    raise ValueError("timeout must be positive")
+            elif key == "expect":
+                if value not in ("pass", "fail"):
+                    raise ValueError("expect must be pass or fail")
+                it.expect = value
+            elif key == "set":
+                if value not in ("quick", "long"):
+                    raise ValueError("set must be quick or long")
+                it.set = value
+            elif key == "requires":
+                reqs = value.replace(",", " ").split()
+                unknown = set(reqs) - REQUIREMENTS
+                if unknown:
+                    raise ValueError("unknown requirement %s" % ", ".join(sorted(unknown)))
+                it.requires += reqs
+            elif key == "type":
+                if value not in ("qemu", "gdb"):
+                    raise ValueError("type must be qemu or gdb")
+                it.kind = value
+            elif key == "qemu_args":
+                it.qemu_args += shlex.split(value)
+            else:
+                setattr(it, key, value)
+        except (ValueError, re.error) as e:
+            it.error = "line %d: %s: %s" % (no, key, e)
+            return it
+    if it.kind == "gdb":
+        if not it.gdb_script:
+            it.error = "type: gdb needs a gdb_script: line"
+        elif not os.path.exists(os.path.join(ROOT, it.gdb_script)):
+            it.error = "gdb_script %s does not exist" % it.gdb_script
+    return it
+
+
+def discover(scenario_dir, unit_dir):
+    items = []
+    for path in sorted(glob.glob(os.path.join(unit_dir, "test_*.c"))):
+        name = "unit:" + os.path.splitext(os.path.basename(path))[0]
+        items.append(Item(name, "unit-c", path))
+    for path in sorted(glob.glob(os.path.join(unit_dir, "test_*.py"))):
+        name = "unit:" + os.path.splitext(os.path.basename(path))[0]
+        items.append(Item(name, "unit-py", path))
+    for path in sorted(glob.glob(os.path.join(scenario_dir, "*.scn"))):
+        items.append(parse_scenario(path))
+    return items
+
+
+# ---------------------------------------------------------------------------
+# Running.
+# ---------------------------------------------------------------------------
+
+class Result:
+    def __init__(self, status, reason="", seconds=0.0):
+        self.status = status      # "PASS", "FAIL", "SKIP"
+        self.reason = reason
+        self.seconds = seconds
+
+
+_live = {}            # pid -> Popen, so Ctrl-C can end what we started
+_live_lock = threading.Lock()
+
+
+def _start(argv, **kw):
+    proc = subprocess.Popen(argv, **kw)
+    with _live_lock:
+        _live[proc.pid] = proc
+    return proc
+
+
+def _finish(proc, timeout, group=False):
+    """Wait for proc; on timeout end it (by its PID, or its own process
+    group when we made one for it) and return (status, timed_out)."""
+    try:
+        return proc.wait(timeout=timeout), False
+    except subprocess.TimeoutExpired:
+        _kill(proc, group)
+        return proc.wait(), True
+    finally:
+        with _live_lock:
+            _live.pop(proc.pid, None)
+
+
+def _kill(proc, group):
+    try:
+        if group:
+            os.killpg(proc.pid, signal.SIGTERM)
+        else:
+            proc.terminate()
+        try:
+            proc.wait(timeout=3)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+        if group:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+    except ProcessLookupError:
+        pass
+
+
+def kill_all_started():
+    with _live_lock:
+        procs = list(_live.values())
+    for p in procs:
+        _kill(p, group=(getattr(p, "grace_group", False)))
+
+
+def read_text(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+class Runner:
+    def __init__(self, ns):
+        self.build = os.path.abspath(ns.build_dir)
+        self.iso = os.path.join(self.build, "grace.iso")
+        self.elf = os.path.join(self.build, "grace.elf")
+        self.logdir = os.path.join(self.build, "test-logs")
+        self.unitdir = os.path.join(self.build, "unit")
+        self.scale = ns.timeout_scale
+        self.hostcc = os.environ.get("HOSTCC", "cc")
+        self.kvm = qemu.kvm_usable()
+
+    # -- unit tests --------------------------------------------------------
+
+    def run_unit_c(self, it):
+        src = os.path.relpath(it.path, ROOT)
+        exe = os.path.join(self.unitdir, os.path.splitext(os.path.basename(src))[0])
+        sources, cflags, timeout = [], [], 120.0
+        with open(it.path, encoding="utf-8", errors="replace") as f:
+            for line in f.read().splitlines()[:20]:
+                m = re.match(r"\s*//\s*UNIT_(SOURCES|CFLAGS|TIMEOUT):(.*)", line)
+                if m and m.group(1) == "SOURCES":
+                    sources += m.group(2).split()
+                elif m and m.group(1) == "CFLAGS":
+                    cflags += shlex.split(m.group(2))
+                elif m and m.group(1) == "TIMEOUT":
+                    timeout = float(m.group(2))
+        cmd = ([self.hostcc, "-std=c11", "-g", "-O1", "-fsanitize=address,undefined",
+                "-fno-sanitize-recover=all", "-DHAVE_HOST_SHIM=1",
+                "-Iinclude", "-Iarch/x86_64/include", "-Itests/unit"] + cflags +
+               [src, "tests/unit/host_shim.c"] + sources + ["-o", exe])
+        log = os.path.join(self.logdir, it.log_base + ".log")
+        with open(log, "w") as lf:
+            lf.write("$ " + " ".join(shlex.quote(c) for c in cmd) + "\n")
+            lf.flush()
+            cc = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=lf,
+                                stderr=subprocess.STDOUT)
+        if cc.returncode != 0:
+            text = read_text(log)
+            err = next((ln for ln in text.splitlines() if "error" in ln), "see log")
+            return False, "compile failed: " + short(err)
+        return self._run_test_program([exe], log, timeout * self.scale)
+
+    def run_unit_py(self, it):
+        log = os.path.join(self.logdir, it.log_base + ".log")
+        open(log, "w").close()
+        return self._run_test_program([sys.executable, it.path], log, 120.0 * self.scale)
+
+    def _run_test_program(self, argv, log, timeout):
+        env = dict(os.environ, UBSAN_OPTIONS="print_stacktrace=1",
+                   ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "detect_leaks=1"))
+        with open(log, "a") as lf:
+            lf.write("$ " + " ".join(shlex.quote(a) for a in argv) + "\n")
+            lf.flush()
+            proc = _start(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=lf,
+                          stderr=subprocess.STDOUT, env=env)
+            status, timed_out = _finish(proc, timeout)
+        if timed_out:
+            return False, "timeout after %g s" % timeout
+        if status != 0:
+            text = read_text(log).splitlines()
+            why = next((ln for ln in text if ln.startswith("FAIL") or "ERROR:" in ln
+                        or "runtime error" in ln or "Kernel panic" in ln), None)
+            return False, "%s%s" % (explain_status(status, 0), ": " + short(why) if why else "")
+        return True, ""
+
+    # -- QEMU scenarios ----------------------------------------------------
+
+    def run_qemu(self, it):
+        timeout = it.timeout * self.scale
+        log = os.path.join(self.logdir, it.log_base + ".log")
+        qlog = os.path.join(self.logdir, it.log_base + ".qemu.log")
+        for p in (log, qlog):
+            if os.path.exists(p):
+                os.unlink(p)
+        cfg = qemu.QemuConfig(iso=self.iso, machine=it.machine, firmware=it.firmware,
+                              smp=it.smp, memory=it.memory, args=it.args, serial=log,
+                              cpu=it.cpu, extra=it.qemu_args, use_kvm=self.kvm)
+        with cfg:
+            argv = cfg.argv()
+            with open(os.path.join(self.logdir, it.log_base + ".cmd"), "w") as f:
+                f.write("# %s\n# %s\n%s\n" % (it.desc, cfg.accel_line(), cfg.shell_command()))
+            with open(qlog, "w") as qf:
+                proc = _start(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=qf,
+                              stderr=subprocess.STDOUT)
+                status, timed_out = _finish(proc, timeout)
+        lines = clean_lines(read_text(log))
+        ok, reason = judge(it.expect, status, timed_out, lines, timeout, it.expect_output,
+                           it.forbid_output, it.allow_output, it.args, QEMU_SUCCESS)
+        if not ok and status == 1 and not timed_out:
+            qerr = read_text(qlog).strip().splitlines()
+            if qerr:
+                reason = "QEMU failed: " + short(qerr[-1])
+        return ok, reason
+
+    def run_gdb(self, it):
+        """A GDB session (tests/gdb/run_gdb_test.sh) judged like a scenario
+        whose success status is 0. The script gets the scenario through
+        GRACE_* variables and runs in its own process group, so a timeout
+        ends the script, its QEMU and its GDB together."""
+        timeout = it.timeout * self.scale
+        log = os.path.join(self.logdir, it.log_base + ".log")
+        serial = os.path.join(self.logdir, it.log_base + ".serial.log")
+        env = dict(os.environ, GRACE_ISO=self.iso, GRACE_ELF=self.elf,
+                   GRACE_MACHINE=it.machine, GRACE_FIRMWARE=it.firmware, GRACE_SMP=it.smp,
+                   GRACE_MEMORY=it.memory, GRACE_ARGS=it.args, GRACE_SERIAL_LOG=serial,
+                   GRACE_TIMEOUT=str(int(timeout)))
+        argv = ["bash", os.path.join(ROOT, "tests/gdb/run_gdb_test.sh"),
+                os.path.join(ROOT, it.gdb_script)]
+        with open(os.path.join(self.logdir, it.log_base + ".cmd"), "w") as f:
+            f.write("# %s\n%s\n" % (it.desc, " ".join(shlex.quote(a) for a in argv)))
+        with open(log, "w") as lf:
+            proc = _start(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=lf,
+                          stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            proc.grace_group = True
+            status, timed_out = _finish(proc, timeout, group=True)
+        lines = clean_lines(read_text(log))
+        return judge(it.expect, status, timed_out, lines, timeout, it.expect_output,
+                     it.forbid_output, it.allow_output, it.args, 0)
+
+    # -- dispatch ------------------------------------------------------------
+
+    def run(self, it):
+        t0 = time.monotonic()
+        if it.error:
+            return Result("FAIL", "bad scenario file: " + it.error, 0.0)
+        if "kvm" in it.requires and not self.kvm:
+            return Result("SKIP", "requires KVM (/dev/kvm not usable)", 0.0)
+        try:
+            fn = {"unit-c": self.run_unit_c, "unit-py": self.run_unit_py,
+                  "qemu": self.run_qemu, "gdb": self.run_gdb}[it.kind]
+            ok, reason = fn(it)
+        except Exception as e:  # a harness bug must not hide the other results
+            ok, reason = False, "harness error: %s: %s" % (type(e).__name__, e)
+        return Result("PASS" if ok else "FAIL", reason, time.monotonic() - t0)
+
+
+def build(build_dir):
+    """Build the ISO (make decides whether anything is out of date)."""
+    rel = os.path.relpath(build_dir, ROOT)
+    if not rel.startswith(".."):
+        build_dir = rel   # the same spelling as a plain `make`, so its .d files apply
+    print("run_scenarios: building (make BUILD=%s)" % build_dir, flush=True)
+    proc = subprocess.run(["make", "-C", ROOT, "BUILD=" + build_dir, "all"],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT)
+    out = proc.stdout.decode("utf-8", "replace")
+    if proc.returncode != 0:
+        print(out[-4000:], end="")
+        return False
+    # Keep the output short when nothing was rebuilt.
+    for line in out.splitlines():
+        if not line.startswith("make"):
+            print(line)
+    return True
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="Scenario format and pass rules: docs/testing.md")
+    p.add_argument("names", nargs="*", help="glob patterns of items to run (default: all in the set)")
+    p.add_argument("--set", default="quick", choices=("quick", "long", "all"),
+                   help="quick (default, make test), long, or all (make test-all)")
+    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
+    p.add_argument("--no-build", action="store_true", help="do not run make first")
+    p.add_argument("--unit-only", action="store_true", help="only the host unit tests")
+    p.add_argument("--no-unit", action="store_true", help="no host unit tests")
+    p.add_argument("--list", action="store_true", help="list the selected items and exit")
+    p.add_argument("--scenario-dir", default=os.path.join(ROOT, "tests/scenarios"))
+    p.add_argument("--unit-dir", default=os.path.join(ROOT, "tests/unit"))
+    p.add_argument("--timeout-scale", type=float,
+                   default=float(os.environ.get("GRACE_TIMEOUT_SCALE", "1") or 1),
+                   help="multiply every timeout (default: $GRACE_TIMEOUT_SCALE or 1)")
+    ns = p.parse_args(argv)
+
+    items = discover(ns.scenario_dir, ns.unit_dir)
+    if ns.unit_only:
+        items = [i for i in items if i.kind.startswith("unit")]
+    if ns.no_unit:
+        items = [i for i in items if not i.kind.startswith("unit")]
+    if ns.set != "all":
+        items = [i for i in items if i.set == ns.set or i.kind.startswith("unit")]
+    if ns.names:
+        items = [i for i in items
+                 if any(fnmatch.fnmatchcase(i.name, pat) or
+                        fnmatch.fnmatchcase(i.name.split(":", 1)[-1], pat) for pat in ns.names)]
+    if ns.list:
+        for it in items:
+            print("%-28s %-6s %-5s %s" % (it.name, it.kind, it.set, it.desc or it.error or ""))
+        return 0
+    if not items:
+        print("run_scenarios: nothing selected")
+        print("0 passed, 0 failed")
+        return 1
+
+    runner = Runner(ns)
+    os.makedirs(runner.logdir, exist_ok=True)
+    os.makedirs(runner.unitdir, exist_ok=True)
+    needs_iso = any(i.kind in ("qemu", "gdb") for i in items)
+    build_failed = False
+    if needs_iso and not ns.no_build:
+        build_failed = not build(runner.build)
+    elif needs_iso and not os.path.exists(runner.iso):
+        print("run_scenarios: %s does not exist (run make, or drop --no-build)" % runner.iso)
+        build_failed = True
+    print(qemu.accel_args(runner.kvm)[1] if needs_iso else "run_scenarios: host unit tests only",
+          flush=True)
+
+    # Longest first, so the slowest scenario does not start last.
+    order = sorted(items, key=lambda i: (i.kind.startswith("unit"), -i.timeout))
+    results = {}
+    lock = threading.Lock()
+    done = [0]
+    t_start = time.monotonic()
+
+    def work(it):
+        if build_failed and it.kind in ("qemu", "gdb"):
+            res = Result("FAIL", "build failed")
+        else:
+            res = runner.run(it)
+        with lock:
+            done[0] += 1
+            results[it.name] = res
+            line = "[%d/%d] %s %s (%.1f s)" % (done[0], len(items), res.status, it.name, res.seconds)
+            if res.status != "PASS" and res.reason:
+                line += ": " + res.reason
+            print(line, flush=True)
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, ns.jobs))
+    try:
+        futures = [pool.submit(work, it) for it in order]
+        for f in futures:
+            f.result()
+    except KeyboardInterrupt:
+        print("\nrun_scenarios: interrupted; stopping what was started", flush=True)
+        for f in futures:
+            f.cancel()
+        kill_all_started()
+        pool.shutdown(wait=True)
+        raise
+    pool.shutdown(wait=True)
+    elapsed = time.monotonic() - t_start
+
+    # Summary table, in name order.
+    width = max(len(i.name) for i in items)
+    print()
+    print("%-*s  %-6s %7s  %s" % (width, "name", "result", "time", "reason"))
+    for it in sorted(items, key=lambda i: (not i.kind.startswith("unit"), i.name)):
+        r = results[it.name]
+        reason = r.reason
+        if r.status == "FAIL" and it.kind in ("qemu", "gdb", "unit-c", "unit-py") and not it.error:
+            reason += "  [log: %s]" % os.path.relpath(
+                os.path.join(runner.logdir, it.log_base + ".log"), ROOT)
+        print("%-*s  %-6s %6.1fs  %s" % (width, it.name, r.status, r.seconds, reason))
+    counts = {s: sum(1 for r in results.values() if r.status == s) for s in ("PASS", "FAIL", "SKIP")}
+    print("(%d items in %.1f s, %d jobs, logs in %s)" % (
+        len(items), elapsed, ns.jobs, os.path.relpath(runner.logdir, ROOT)))
+    tally = "%d passed, %d failed" % (counts["PASS"], counts["FAIL"])
+    if counts["SKIP"]:
+        tally += ", %d skipped" % counts["SKIP"]
+    print(tally, flush=True)
+    return 1 if counts["FAIL"] or build_failed else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

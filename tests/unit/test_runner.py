@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""test_runner.py — self-checks of the scenario runner's verdict logic.
+
+The runner decides pass/fail from an exit status and console lines
+(tests/run_scenarios.py: judge()); these fake logs pin down every rule in
+docs/testing.md, so a change to the rules shows up here first. Also checks
+the scenario-file parser and the QEMU command line builder (tools/qemu.py).
+Run by `make unit` / `make test` as unit:test_runner; exit 0 = pass.
+"""
+import os
+import sys
+import tempfile
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import qemu  # noqa: E402
+import run_scenarios as rs  # noqa: E402
+
+BOOT = ["[    0.000000 C0] Grace: booting", "[    0.100000 C0] TEST printk.basic: PASS"]
+
+
+def judge(lines, expect="pass", status=33, timed_out=False, **kw):
+    return rs.judge(expect, status, timed_out, lines, 60, **kw)
+
+
+class PassRules(unittest.TestCase):
+    def test_clean_run_passes(self):
+        self.assertEqual(judge(BOOT), (True, ""))
+
+    def test_expect_output_is_a_verdict(self):
+        self.assertEqual(judge(["Grace: booting"], expect_output=["Grace: booting"]), (True, ""))
+
+    def test_end_of_test_and_bench_are_verdicts(self):
+        self.assertTrue(judge(["End of test: SUCCESS"])[0])
+        self.assertTrue(judge(["BENCH qspinlock.uncontended 12 ns"])[0])
+
+    def test_no_verdict_fails(self):
+        ok, why = judge(["Grace: booting"])
+        self.assertFalse(ok)
+        self.assertIn("no verdict", why)
+
+    def test_missing_expected_output(self):
+        ok, why = judge(BOOT, expect_output=["Grace: booting", "CPU 3 online"])
+        self.assertFalse(ok)
+        self.assertIn("missing expected output /CPU 3 online/", why)
+
+    def test_wrong_exit_status(self):
+        ok, why = judge(BOOT, status=35)
+        self.assertFalse(ok)
+        self.assertIn("code 0x11", why)
+        ok, why = judge(BOOT, status=0)
+        self.assertIn("triple fault", why)
+
+    def test_timeout(self):
+        ok, why = judge(BOOT, timed_out=True, status=-9)
+        self.assertFalse(ok)
+        self.assertTrue(why.startswith("timeout after 60 s"), why)
+
+    def test_fail_line(self):
+        ok, why = judge(BOOT + ["TEST rcu.torture: FAIL reader saw stale element"])
+        self.assertFalse(ok)
+        self.assertIn("line 3", why)
+        self.assertIn("FAIL reader saw stale", why)
+        self.assertFalse(judge(BOOT + ["End of test: FAILURE"])[0])
+
+    def test_badness_lines(self):
+        for bad in ("Kernel panic - not syncing: oops", "WARNING: kernel/cpu.c:12: x",
+                    "!!! lock held", "EXCEPTION #PF at 0x0", "BUG at mm/page.c:3",
+                    "UBSAN: shift out of bounds", "rcu: INFO: stall on CPU 1",
+                    "rcu: stalled grace period"):
+            ok, why = judge(BOOT + [bad])
+            self.assertFalse(ok, bad)
+            self.assertIn(bad[:10], why)
+
+    def test_first_offending_line_is_reported(self):
+        ok, why = judge(BOOT + ["WARNING: first", "Kernel panic - second"])
+        self.assertIn("WARNING: first", why)
+
+    def test_not_a_stall(self):
+        self.assertTrue(judge(BOOT + ["installing handlers", "Installed 3 consoles"])[0])
+
+    def test_args_echo_is_not_badness(self):
+        args = "rcu.stall_timeout=3 ktest=all"
+        line = 'boot: cmdline "%s"' % args
+        self.assertTrue(judge(BOOT + [line], args=args)[0])
+        self.assertFalse(judge(BOOT + [line])[0])
+
+    def test_allow_output(self):
+        self.assertTrue(judge(BOOT + ["lab: now injecting a stall"],
+                              allow_output=["injecting a stall"])[0])
+
+    def test_forbid_output(self):
+        ok, why = judge(BOOT + ["falling back to PIT"], forbid_output=["PIT"])
+        self.assertFalse(ok)
+        self.assertIn("forbidden output", why)
+
+    def test_escapes_are_removed(self):
+        lines = rs.clean_lines("\x1b[2J\x1b[01;01HGrace: booting\r\nTEST a: PASS\r\n")
+        self.assertEqual(lines[:2], ["Grace: booting", "TEST a: PASS"])
+
+    def test_command_success_status(self):
+        self.assertTrue(judge(["GDB-TEST: PASS"], status=0, success_status=0,
+                              expect_output=["GDB-TEST: PASS"])[0])
+        self.assertFalse(judge(["GDB-TEST: PASS"], status=1, success_status=0,
+                               expect_output=["GDB-TEST: PASS"])[0])
+
+
+class FailRules(unittest.TestCase):
+    def test_failure_exit_status_counts(self):
+        self.assertEqual(judge(["Grace: booting"], expect="fail", status=35), (True, ""))
+
+    def test_fail_line_counts(self):
+        self.assertTrue(judge(BOOT + ["End of test: FAILURE"], expect="fail")[0])
+
+    def test_badness_counts(self):
+        self.assertTrue(judge(["Kernel panic - not syncing: x"], expect="fail", status=35)[0])
+
+    def test_clean_success_is_not_a_failure(self):
+        ok, why = judge(BOOT, expect="fail")
+        self.assertFalse(ok)
+        self.assertIn("expected the kernel to report a failure", why)
+
+    def test_timeout_is_still_a_failure(self):
+        ok, why = judge(["TEST x: FAIL y"], expect="fail", timed_out=True)
+        self.assertFalse(ok)
+        self.assertIn("timeout after 60 s", why)
+
+    def test_qemu_error_is_not_a_kernel_report(self):
+        self.assertFalse(judge([], expect="fail", status=1)[0])
+
+    def test_expected_output_still_required(self):
+        ok, why = judge(["End of test: FAILURE"], expect="fail",
+                        expect_output=["rcutorture: reader saw"])
+        self.assertFalse(ok)
+        self.assertIn("missing expected output", why)
+
+
+class ScenarioFiles(unittest.TestCase):
+    def parse(self, text):
+        with tempfile.NamedTemporaryFile("w", suffix=".scn", delete=False) as f:
+            f.write(text)
+        try:
+            return rs.parse_scenario(f.name)
+        finally:
+            os.unlink(f.name)
+
+    def test_full_file(self):
+        it = self.parse("# A test\n# more words\nmachine: pc   # comment\nfirmware: uefi\n"
+                        "smp: 2,maxcpus=8\nmemory: 64M\n"
+                        'args: ktest=all autorun="echo #1; poweroff"\n'
+                        "timeout: 30\nexpect: fail\nexpect_output: a#b\nexpect_output: c\n"
+                        "forbid_output: d\nset: long\nrequires: kvm\n")
+        self.assertIsNone(it.error)
+        self.assertEqual(it.desc, "A test")
+        self.assertEqual((it.machine, it.firmware, it.smp, it.memory),
+                         ("pc", "uefi", "2,maxcpus=8", "64M"))
+        self.assertEqual(it.args, 'ktest=all autorun="echo #1; poweroff"')
+        self.assertEqual((it.timeout, it.expect, it.set), (30.0, "fail", "long"))
+        self.assertEqual(it.expect_output, ["a#b", "c"])
+        self.assertEqual(it.requires, ["kvm"])
+
+    def test_errors_are_reported(self):
+        self.assertIn("unknown key", self.parse("machin: q35\n").error)
+        self.assertIn("machine", self.parse("machine: isapc\n").error)
+        self.assertIn("timeout", self.parse("timeout: soon\n").error)
+        self.assertIn("expect_output", self.parse("expect_output: (\n").error)
+        self.assertIn("gdb_script", self.parse("type: gdb\n").error)
+
+    def test_every_repository_scenario_parses(self):
+        for it in rs.discover(os.path.join(ROOT, "tests/scenarios"), os.path.join(ROOT, "tests/unit")):
+            self.assertIsNone(it.error, "%s: %s" % (it.name, it.error))
+
+
+class QemuCommandLine(unittest.TestCase):
+    def test_commas_are_doubled(self):
+        with qemu.QemuConfig(args="a=1,2 b", use_kvm=False) as q:
+            argv = q.argv()
+        self.assertIn("name=opt/grace/cmdline,string=a=1,,2 b", argv)
+
+    def test_fixed_parts(self):
+        with qemu.QemuConfig(machine="pc", smp="sockets=2,cores=2", use_kvm=False,
+                             serial="/tmp/x.log", gdb_port=4321) as q:
+            argv = q.argv()
+        s = " ".join(argv)
+        for part in ("-M pc", "-smp sockets=2,cores=2", "-accel tcg,thread=multi",
+                     "isa-debug-exit,iobase=0xf4,iosize=0x04", "-no-reboot",
+                     "-serial file:/tmp/x.log", "-display none", "-S -gdb tcp:127.0.0.1:4321"):
+            self.assertIn(part, s)
+        self.assertNotIn("-fw_cfg", s)
+        with qemu.QemuConfig(use_kvm=True) as q:
+            self.assertIn("-accel kvm -cpu host", " ".join(q.argv()))
+
+    def test_uefi_gets_a_private_vars_copy(self):
+        if not os.path.exists(qemu.OVMF_VARS):
+            self.skipTest("no OVMF")
+        with qemu.QemuConfig(firmware="uefi", use_kvm=False) as q, \
+             qemu.QemuConfig(firmware="uefi", use_kvm=False) as r:
+            a, b = q.argv(), r.argv()
+            va = [x for x in a if "OVMF_VARS" in x][0].split("file=")[1]
+            vb = [x for x in b if "OVMF_VARS" in x][0].split("file=")[1]
+            self.assertNotEqual(va, vb)
+            self.assertTrue(os.path.exists(va))
+            self.assertIn("readonly=on,file=" + qemu.OVMF_CODE, " ".join(a))
+        self.assertFalse(os.path.exists(va))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=1)
