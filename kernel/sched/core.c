@@ -840,10 +840,11 @@ void sched_init(void)
 {
 	unsigned int cpu;
 
+	/* The boot CPU is possible, present, online and active by definition. */
+	cpumask_set_cpu(0, &cpu_possible_mask);
+	cpumask_set_cpu(0, &cpu_present_mask);
 	for_each_possible_cpu(cpu)
 		rq_init(cpu);
-	if (!cpu_possible(0))
-		rq_init(0);
 	task_init_common(&init_task, "swapper/0");
 	init_idle(&init_task, 0);
 	cpumask_set_cpu(0, &cpu_online_mask);

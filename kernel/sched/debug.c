@@ -4,7 +4,7 @@
  *
  *   TID  NAME            CPU STATE    ALLOWED  PREEMPT  SWITCHES(vol/invol)
  *
- * STATE: R running now, Q queued (runnable), S sleeping, P parked, N new
+ * STATE: R running now, I idle task waiting for an empty queue, Q queued (runnable), S sleeping, P parked, N new
  * (never woken), M moving between CPUs, X dead. PREEMPT is the CPU's preempt
  * count for a running task ("-" otherwise: a switched-out task has none of
  * its own). Rows are copied under the task-list lock and printed after it,
@@ -33,6 +33,8 @@ static char task_state_char(struct task_struct *p)
 {
 	if (p->on_cpu && cpu_rq(p->cpu)->curr == p)
 		return 'R';
+	if (p->flags & PF_IDLE)
+		return 'I';
 	if (p->on_rq == TASK_ON_RQ_MIGRATING)
 		return 'M';
 	if (p->on_rq)
@@ -99,6 +101,8 @@ static int cmd_ps(int argc, char **argv)
 		r->state = task_state_char(p);
 		cpumask_copy(&r->allowed, &p->cpus_allowed);
 		r->preempt = r->state == 'R' ? per_cpu(cpu_local, r->cpu).preempt_count : -1;
+		if (p == current)
+			r->preempt--;   /* not counting the lock ps holds right now */
 		r->nvcsw = p->nvcsw;
 		r->nivcsw = p->nivcsw;
 	}
