@@ -138,8 +138,11 @@ _start:
 	out dx, al
 	jmp .print
 .halt:
+	mov al, 0x11                      ; isa-debug-exit: failure (QEMU exits 35)
+	out 0xf4, al
+.hang32:
 	hlt
-	jmp .halt
+	jmp .hang32
 
 bits 64
 long_mode_low:

@@ -45,12 +45,8 @@ static void put_number(struct out *o, unsigned long long v, bool neg, unsigned b
 		sign = '+';
 	else if (flags & F_SPACE)
 		sign = ' ';
-	if ((flags & F_ALT) && v) {
-		if (base == 16)
-			prefix = upper ? "0X" : "0x";
-		else if (base == 8)
-			prefix = "0";
-	}
+	if ((flags & F_ALT) && v && base == 16)
+		prefix = upper ? "0X" : "0x";
 	do {
 		tmp[n++] = digits[v % base];
 		v /= base;
@@ -59,6 +55,10 @@ static void put_number(struct out *o, unsigned long long v, bool neg, unsigned b
 		n = 0;
 
 	int zeros = prec > n ? prec - n : 0;
+
+	/* '#' with octal: raise the precision just enough that a 0 leads (C11 7.21.6.1). */
+	if ((flags & F_ALT) && base == 8 && zeros == 0 && (n == 0 || tmp[n - 1] != '0'))
+		zeros = 1;
 	int len = n + zeros + (sign ? 1 : 0) + (int)strlen(prefix);
 
 	if (prec < 0 && (flags & F_ZERO) && !(flags & F_LEFT) && width > len) {

@@ -202,7 +202,7 @@ def judge(expect, status, timed_out, lines, timeout, expect_output=(), forbid_ou
 VERBATIM_KEYS = {"args", "expect_output", "forbid_output", "allow_output", "qemu_args"}
 REPEAT_KEYS = {"expect_output", "forbid_output", "allow_output"}
 SIMPLE_KEYS = {"machine", "firmware", "smp", "memory", "timeout", "expect", "set",
-               "requires", "type", "gdb_script", "cpu"}
+               "requires", "type", "gdb_script", "cpu", "build"}
 REQUIREMENTS = {"kvm"}
 
 
@@ -230,6 +230,7 @@ class Item:
         self.gdb_script = None
         self.cpu = None
         self.qemu_args = []
+        self.build = "release"    # release | debug (make DEBUG=1, built into BUILD/debug)
 
     @property
     def log_base(self):
@@ -299,6 +300,10 @@ def parse_scenario(path):
                 if value not in ("qemu", "gdb"):
                     raise ValueError("type must be qemu or gdb")
                 it.kind = value
+            elif key == "build":
+                if value not in ("release", "debug"):
+                    raise ValueError("build must be release or debug")
+                it.build = value
             elif key == "qemu_args":
                 it.qemu_args += shlex.split(value)
             else:
@@ -470,7 +475,8 @@ class Runner:
         for p in (log, qlog):
             if os.path.exists(p):
                 os.unlink(p)
-        cfg = qemu.QemuConfig(iso=self.iso, machine=it.machine, firmware=it.firmware,
+        iso = os.path.join(self.build, "debug", "grace.iso") if it.build == "debug" else self.iso
+        cfg = qemu.QemuConfig(iso=iso, machine=it.machine, firmware=it.firmware,
                               smp=it.smp, memory=it.memory, args=it.args, serial=log,
                               cpu=it.cpu, extra=it.qemu_args, use_kvm=self.kvm)
         with cfg:
@@ -532,13 +538,15 @@ class Runner:
         return Result("PASS" if ok else "FAIL", reason, time.monotonic() - t0)
 
 
-def build(build_dir):
+def build(build_dir, debug=False):
     """Build the ISO (make decides whether anything is out of date)."""
     rel = os.path.relpath(build_dir, ROOT)
     if not rel.startswith(".."):
         build_dir = rel   # the same spelling as a plain `make`, so its .d files apply
-    print("run_scenarios: building (make BUILD=%s)" % build_dir, flush=True)
-    proc = subprocess.run(["make", "-C", ROOT, "BUILD=" + build_dir, "all"],
+    extra = ["DEBUG=1"] if debug else []
+    print("run_scenarios: building (make BUILD=%s%s)" % (build_dir, " DEBUG=1" if debug else ""),
+          flush=True)
+    proc = subprocess.run(["make", "-C", ROOT, "BUILD=" + build_dir] + extra + ["all"],
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT)
     out = proc.stdout.decode("utf-8", "replace")
@@ -599,6 +607,12 @@ def main(argv=None):
     build_failed = False
     if needs_iso and not ns.no_build:
         build_failed = not build(runner.build)
+    # The DEBUG=1 image is not what `make all` builds: make it whenever a
+    # selected scenario needs it (with --no-build too, unless it exists).
+    debug_dir = os.path.join(runner.build, "debug")
+    if any(i.build == "debug" for i in items if i.kind in ("qemu", "gdb")) and \
+            (not ns.no_build or not os.path.exists(os.path.join(debug_dir, "grace.iso"))):
+        build_failed |= not build(debug_dir, debug=True)
     elif needs_iso and not os.path.exists(runner.iso):
         print("run_scenarios: %s does not exist (run make, or drop --no-build)" % runner.iso)
         build_failed = True

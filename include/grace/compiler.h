@@ -16,7 +16,9 @@
 #define __unused        __attribute__((unused))
 #define __noreturn      __attribute__((noreturn))
 #define __noinline      __attribute__((noinline))
+#ifndef __always_inline /* glibc defines it too (host unit tests) */
 #define __always_inline inline __attribute__((always_inline))
+#endif
 #define __weak          __attribute__((weak))
 #define __printf(a, b)  __attribute__((format(printf, a, b)))
 #define __cold          __attribute__((cold))

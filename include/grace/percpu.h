@@ -75,10 +75,16 @@ static inline struct cpu_local *this_cpu(void)
 	return this_cpu_ptr(&cpu_local);
 }
 
+#if __STDC_HOSTED__
+/* Host unit tests compile kernel sources too: there each test thread is a
+ * "CPU" and the test provides this. */
+unsigned int smp_processor_id(void);
+#else
 static inline unsigned int smp_processor_id(void)
 {
 	return this_cpu_read(cpu_local.cpu);
 }
+#endif
 
 /* The boot CPU: GS base 0 (its copy is the section itself). */
 void percpu_init_boot_cpu(void);

@@ -100,6 +100,7 @@ static void test_against_libc(void)
 	SAME("%x|%X|%o", 0xdeadbeefu, 0xdeadbeefu, 0777u);
 	SAME("%lx|%llX|%#llx", 0x123456789abcdefUL, 0xfedcba9876543210ULL, 0xabcULL);
 	SAME("%#x|%#X|%#o|%#x|%#o", 255u, 255u, 8u, 0u, 0u);
+	SAME("[%#.0o][%#.3o][%#5o][%#o]", 0u, 8u, 8u, 0777u);   /* # raises octal precision to lead with 0 */
 	SAME("[%5d][%-5d][%05d][%+d][% d][%+5d][%-+5d]", 42, 42, 42, 42, 42, -42, 42);
 	SAME("[%05d][%-05d][%+05d][% 05d]", -42, -42, 42, 42);
 	SAME("[%.3d][%.0d][%.0d][%5.3d][%-5.3d][%05.3d]", 7, 0, 1, -7, 7, 7);
