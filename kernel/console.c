@@ -132,9 +132,14 @@ int console_getc_wait(void)
 			continue;
 		}
 		if (sched_ready && !is_idle_task(current)) {
-			int c;
+			int c = -1;
 
-			wait_event(console_input_wq, (c = console_getc()) >= 0);
+			/* Woken by the input interrupt; the timeout re-polls in
+			 * case a byte came before its interrupt was enabled
+			 * (an edge that never comes). */
+			while (!wait_event_timeout(console_input_wq, (c = console_getc()) >= 0,
+						   msecs_to_jiffies(100)))
+				;
 			return c;
 		}
 		cli();

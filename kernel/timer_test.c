@@ -6,8 +6,11 @@
  *                    CPU it was armed for, not before its expiry
  *   timer.del_sync   a deleted timer never fires; del_timer_sync waits for a
  *                    running callback; re-arming a pending timer moves it
+ *   timer.hotplug    timers and a sleeper on a CPU taken offline: each timer
+ *                    fires once, elsewhere; the sleeper wakes
  */
 #include <grace/completion.h>
+#include <grace/cpuhotplug.h>
 #include <grace/ktest.h>
 #include <grace/kthread.h>
 #include <grace/mm.h>
@@ -177,4 +180,68 @@ KTEST(timer_del_sync, "timer.del_sync")
 	KTEST_EXPECT(slow_running);
 	del_timer_sync(&slow);
 	KTEST_EXPECT_MSG(slow_done, "del_timer_sync returned while the callback ran");
+}
+
+/*
+ * timer.hotplug — timers pending on a CPU that goes offline fire exactly
+ * once, elsewhere; a task sleeping in msleep() on that CPU wakes up (its
+ * timer moved, and the task itself is placed on a live CPU). Needs a CPU
+ * other than 0 that can go offline.
+ */
+static volatile int hp_sleeper_done;
+
+static int hp_sleeper(void *data)
+{
+	(void)data;
+	msleep(300);
+	WRITE_ONCE(hp_sleeper_done, 1);
+	return 0;
+}
+
+KTEST(timer_hotplug, "timer.hotplug")
+{
+	unsigned int victim = 0, cpu, n = 40;
+	struct cpumask m;
+
+	for_each_online_cpu(cpu)
+		victim = cpu;
+	if (victim == 0) {
+		printk("timer.hotplug: needs a second online CPU; nothing to do\n");
+		return;
+	}
+	fire_timers = kzalloc(n * sizeof(*fire_timers));
+	KTEST_EXPECT(fire_timers != NULL);
+	if (!fire_timers)
+		return;
+	for (unsigned int i = 0; i < n; i++) {
+		struct fire_timer *ft = &fire_timers[i];
+
+		timer_setup(&ft->timer, fire_fn, 0);
+		ft->want_cpu = victim;
+		ft->expires = ft->timer.expires = jiffies + 10 + i;   /* past the offline */
+		add_timer_on(&ft->timer, victim);
+	}
+	hp_sleeper_done = 0;
+	struct task_struct *k = kthread_create(hp_sleeper, NULL, "hpsleeper");
+
+	cpumask_clear(&m);
+	cpumask_set_cpu(victim, &m);
+	KTEST_EXPECT(set_cpus_allowed_ptr(k, &m) == 0);
+	wake_up_process(k);
+	msleep(20);           /* the sleeper's timer is now on the victim */
+	KTEST_EXPECT_MSG(cpu_down(victim, CPUHP_OFFLINE) == 0, "CPU %u did not go offline", victim);
+	KTEST_EXPECT_MSG(timers_pending_on(victim) == 0, "%u timers left on offline CPU %u",
+			 timers_pending_on(victim), victim);
+	msleep(jiffies_to_msecs(n + 20) + 400);
+	for (unsigned int i = 0; i < n && !t->failed; i++) {
+		struct fire_timer *ft = &fire_timers[i];
+
+		KTEST_EXPECT_MSG(ft->fired == 1, "timer %u of offlined CPU %u fired %d times",
+				 i, victim, ft->fired);
+		KTEST_EXPECT_MSG(ft->cpu_seen != (int)victim, "timer %u fired on the offline CPU", i);
+	}
+	KTEST_EXPECT_MSG(hp_sleeper_done, "a task sleeping on the offlined CPU never woke");
+	KTEST_EXPECT_MSG(cpu_up(victim, CPUHP_ONLINE) == 0, "CPU %u did not come back", victim);
+	kfree(fire_timers);
+	fire_timers = NULL;
 }

@@ -33,6 +33,13 @@
 
 DECLARE_PER_CPU(int, sched_need_resched);
 
+#if __STDC_HOSTED__
+/* Host unit tests that compile kernel sources: no %gs, no preemption. */
+static inline int preempt_count(void) { return 0; }
+static inline bool need_resched(void) { return false; }
+#define preempt_count_inc() do { } while (0)
+#define preempt_count_dec() do { } while (0)
+#else
 static __always_inline int preempt_count(void)
 {
 	return this_cpu_read(cpu_local.preempt_count);
@@ -43,11 +50,12 @@ static __always_inline bool need_resched(void)
 	return this_cpu_read(sched_need_resched) != 0;
 }
 
-/* The scheduler's entry from preempt_enable() (kernel/sched/core.c). */
-void preempt_schedule(void);
-
 #define preempt_count_inc() this_cpu_inc(cpu_local.preempt_count)
 #define preempt_count_dec() this_cpu_dec(cpu_local.preempt_count)
+#endif
+
+/* The scheduler's entry from preempt_enable() (kernel/sched/core.c). */
+void preempt_schedule(void);
 
 #define preempt_disable() do { preempt_count_inc(); barrier(); } while (0)
 #define preempt_enable_no_resched() do { barrier(); preempt_count_dec(); } while (0)

@@ -4,7 +4,7 @@
  *
  *   TID  NAME            CPU STATE    ALLOWED  PREEMPT  SWITCHES(vol/invol)
  *
- * STATE: R running now, I idle task waiting for an empty queue, Q queued (runnable), S sleeping, P parked, N new
+ * STATE: O idle task of an offline CPU, R running now, I idle task waiting for an empty queue, Q queued (runnable), S sleeping, P parked, N new
  * (never woken), M moving between CPUs, X dead. PREEMPT is the CPU's preempt
  * count for a running task ("-" otherwise: a switched-out task has none of
  * its own). Rows are copied under the task-list lock and printed after it,
@@ -31,6 +31,8 @@ struct ps_row {
 
 static char task_state_char(struct task_struct *p)
 {
+	if ((p->flags & PF_IDLE) && !cpu_online(p->cpu))
+		return 'O';
 	if (p->on_cpu && cpu_rq(p->cpu)->curr == p)
 		return 'R';
 	if (p->flags & PF_IDLE)
