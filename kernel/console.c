@@ -14,7 +14,12 @@
  *     exist yet, so halting could sleep forever);
  *   after: with interrupts off, poll; if nothing, `sti; hlt` — the sti shadow
  *     makes "enable and halt" atomic, so a byte that arrives after the poll
- *     raises an interrupt that ends the hlt instead of being missed.
+ *     raises an interrupt that ends the hlt instead of being missed;
+ *   once the scheduler runs (and the reader is a task, not an idle loop):
+ *     sleep on console_input_wq, which the input interrupt wakes. wait_event
+ *     queues the reader and marks it asleep *before* it polls, so a byte
+ *     after the poll finds it queued: the same argument as the hlt, and the
+ *     CPU runs other tasks meanwhile instead of sitting in a halted thread.
  * Test: tests/scenarios/shell-*.scn, tools/shell-interactive.py.
  */
 #include <asm/cpu.h>
@@ -24,7 +29,9 @@
 #include <grace/param.h>
 #include <grace/printk.h>
 #include <grace/serial.h>
+#include <grace/sched.h>
 #include <grace/string.h>
+#include <grace/wait.h>
 
 #define VGA_TEXT_PHYS 0xB8000
 #define REPLAY_BYTES  4096
@@ -34,6 +41,7 @@ param_string("console", console_opt,
 	     "screen: serial plus VGA text or framebuffer console; serial: serial only (faster under TCG)");
 
 static bool input_irq_ready;
+static DECLARE_WAIT_QUEUE_HEAD(console_input_wq);
 
 /* Framebuffers and VGA memory live in holes of the RAM map: map them uncached. */
 void *console_map(phys_addr_t phys, size_t size)
@@ -107,8 +115,9 @@ void console_input_irq_ready(void)
 
 void console_input_irq(struct pt_regs *regs, void *data)
 {
-	/* Nothing to do: the interrupt has already ended the reader's hlt. The
-	 * device keeps the byte until console_getc() reads it. */
+	/* The interrupt has already ended a halted reader's hlt; a sleeping
+	 * reader is woken. The device keeps the byte until console_getc(). */
+	wake_up(&console_input_wq);
 }
 
 int console_getc_wait(void)
@@ -121,6 +130,17 @@ int console_getc_wait(void)
 				return c;
 			cpu_relax();
 			continue;
+		}
+		if (sched_ready && !is_idle_task(current)) {
+			int c = -1;
+
+			/* Woken by the input interrupt; the timeout re-polls in
+			 * case a byte came before its interrupt was enabled
+			 * (an edge that never comes). */
+			while (!wait_event_timeout(console_input_wq, (c = console_getc()) >= 0,
+						   msecs_to_jiffies(100)))
+				;
+			return c;
 		}
 		cli();
 		int c = console_getc();

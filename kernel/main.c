@@ -26,6 +26,7 @@
 #include <grace/param.h>
 #include <grace/serial.h>
 #include <grace/shell.h>
+#include <grace/sched.h>
 #include <grace/string.h>
 #include <grace/time.h>
 
@@ -51,6 +52,14 @@ static void parse_boot_info(u32 magic, u32 mbi_phys)
 	if (multiboot2_parse(mbi, avail, &boot_info, boot_warn))
 		panic("multiboot2 information is unusable (see messages above)");
 	boot_info.mbi_phys = mbi_phys;
+}
+
+/* The "init" thread: what is left of boot once the scheduler runs. */
+static int kernel_init(void *unused)
+{
+	(void)unused;
+	ktest_run_selected();
+	shell_main();
 }
 
 void kmain(u32 magic, u32 mbi_phys);
@@ -93,6 +102,12 @@ void kmain(u32 magic, u32 mbi_phys)
 	 * (pvspin=), from the number of possible CPUs (1 until SMP counts them). */
 	pv_spinlock_init(1);
 
+	/* The scheduler: every possible CPU's runqueue and timer base; this
+	 * context becomes CPU 0's idle task "swapper/0" (it may not sleep until
+	 * rest_init hands the rest of boot to the init thread). Before the tick,
+	 * which calls into it. */
+	sched_init();
+
 	/* Interrupts and time: the TSC is calibrated against the HPET (found
 	 * through ACPI) or the PIT; then this CPU's LAPIC, the IOAPIC (pins
 	 * masked until a driver asks) and the periodic tick. */
@@ -113,6 +128,6 @@ void kmain(u32 magic, u32 mbi_phys)
 	/* A deliberate fault (`fault=<kind>`) once everything is up. */
 	fault_inject_from_param();
 
-	ktest_run_selected();
-	shell_main();
+	/* The rest runs in a thread that may sleep; this context idles. */
+	rest_init(kernel_init, NULL);
 }

@@ -15,7 +15,9 @@
 #include <grace/param.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
+#include <grace/sched.h>
 #include <grace/time.h>
+#include <grace/timer.h>
 
 volatile u64 jiffies;
 static int timer_hz = 100;
@@ -32,6 +34,11 @@ static void tick_handler(struct pt_regs *regs, void *data)
 	c->ticks++;
 	if (c->cpu == 0)
 		__atomic_add_fetch(&jiffies, 1, __ATOMIC_RELAXED);
+	/* This CPU's expired timers (callbacks run here, interrupts off), then
+	 * the scheduler's time slice; a switch it asks for happens at the end
+	 * of this interrupt (irq_exit_preempt). */
+	run_local_timers();
+	scheduler_tick();
 }
 
 void timer_tick_init(void)

@@ -30,6 +30,7 @@
 #include <grace/irq.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
+#include <grace/sched.h>
 #include <grace/shell.h>
 #include <grace/spinlock.h>
 
@@ -151,12 +152,14 @@ void do_irq(struct pt_regs *regs)
 	}
 	c->irq_depth--;
 
-	if (vector == SPURIOUS_APIC_VECTOR)
-		return;
 	if (vector >= PIC_VECTOR_BASE && vector < PIC_VECTOR_BASE + 16)
 		pic_ack(vector);
-	else
+	else if (vector != SPURIOUS_APIC_VECTOR)
 		lapic_eoi();
+	/* A preemption point, after the EOI (a task switched away here must not
+	 * keep the vector's priority class blocked in the LAPIC). The task
+	 * resumes here later and returns through iretq as if nothing happened. */
+	irq_exit_preempt(regs);
 }
 
 bool in_irq(void)

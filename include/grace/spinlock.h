@@ -12,6 +12,13 @@
  * DEBUG builds (make DEBUG=1) also record the owning CPU and catch a
  * recursive acquire on the same CPU and an unlock by a CPU that does not
  * hold the lock; each is reported once with a backtrace (WARN_ON).
+ *
+ * Holding a spinlock disables preemption (preempt.h): a preempted holder
+ * would leave every other task that wants the lock spinning on a CPU the
+ * holder needs, and a waiter preempted inside the MCS queue would hand this
+ * CPU's queue node to a second task. The _irq/_irqrestore unlocks enable
+ * interrupts before the preemption point, so a reschedule that came in
+ * meanwhile is acted upon at once.
  */
 #ifndef GRACE_SPINLOCK_H
 #define GRACE_SPINLOCK_H
@@ -19,6 +26,7 @@
 #include <asm/barrier.h>
 #include <asm/cpu.h>
 #include <grace/compiler.h>
+#include <grace/preempt.h>
 #include <grace/qspinlock.h>
 #include <grace/types.h>
 
@@ -50,31 +58,43 @@ static inline void spin_lock_init(spinlock_t *l)
 
 static inline bool spin_trylock(spinlock_t *l)
 {
-	if (!queued_spin_trylock(&l->q))
+	preempt_disable();
+	if (!queued_spin_trylock(&l->q)) {
+		preempt_enable();
 		return false;
+	}
 	spin_debug_acquire(l);
 	return true;
 }
 
 static inline void spin_lock(spinlock_t *l)
 {
+	preempt_disable();
 	spin_debug_before_acquire(l);
 	queued_spin_lock(&l->q);
 	spin_debug_acquire(l);
 }
 
-static inline void spin_unlock(spinlock_t *l)
+/* Release without the preemption point (the caller supplies it). */
+static inline void raw_spin_unlock(spinlock_t *l)
 {
 	spin_debug_release(l);
 	queued_spin_unlock(&l->q);
+}
+
+static inline void spin_unlock(spinlock_t *l)
+{
+	raw_spin_unlock(l);
+	preempt_enable();
 }
 
 static inline bool spin_is_locked(spinlock_t *l) { return queued_spin_is_locked(&l->q); }
 static inline bool spin_is_contended(spinlock_t *l) { return queued_spin_is_contended(&l->q); }
 
 static inline void spin_lock_irq(spinlock_t *l) { cli(); spin_lock(l); }
-static inline void spin_unlock_irq(spinlock_t *l) { spin_unlock(l); sti(); }
+static inline void spin_unlock_irq(spinlock_t *l) { raw_spin_unlock(l); sti(); preempt_enable(); }
 #define spin_lock_irqsave(l, flags) do { (flags) = local_irq_save(); spin_lock(l); } while (0)
-#define spin_unlock_irqrestore(l, flags) do { spin_unlock(l); local_irq_restore(flags); } while (0)
+#define spin_unlock_irqrestore(l, flags) do { \
+	raw_spin_unlock(l); local_irq_restore(flags); preempt_enable(); } while (0)
 
 #endif

@@ -1,0 +1,508 @@
+/*
+ * sched_test.c — in-kernel tests of the scheduler and its companions:
+ * kthreads, parking, completions, wait queues, the mutex, msleep,
+ * preemption, binding, smpboot threads. Run with ktest=sched (they need a
+ * sleeping context: the ktest runner's thread).
+ */
+#include <grace/completion.h>
+#include <grace/ktest.h>
+#include <grace/kthread.h>
+#include <grace/mutex.h>
+#include <grace/printk.h>
+#include <grace/sched.h>
+#include <grace/smpboot.h>
+#include <grace/time.h>
+#include <grace/wait.h>
+
+static void one_cpu_mask(struct cpumask *m, unsigned int cpu)
+{
+	cpumask_clear(m);
+	cpumask_set_cpu(cpu, m);
+}
+
+/* The highest online CPU: puts the test on an AP when there is one. */
+static unsigned int last_online_cpu(void)
+{
+	unsigned int cpu, last = 0;
+
+	for_each_online_cpu(cpu)
+		last = cpu;
+	return last;
+}
+
+/* ---- sched.kthread ---- */
+
+static volatile int kt_count;
+
+static int kt_fn(void *data)
+{
+	while (!kthread_should_stop()) {
+		__atomic_add_fetch(&kt_count, 1, __ATOMIC_RELAXED);
+		msleep(1);
+	}
+	return (int)(long)data;
+}
+
+static int kt_quick(void *data)
+{
+	complete(data);
+	return 7;
+}
+
+KTEST(sched_kthread, "sched.kthread")
+{
+	struct task_struct *k;
+	u64 deadline;
+
+	kt_count = 0;
+	k = kthread_create(kt_fn, (void *)42L, "kt/%d", 1);
+	KTEST_EXPECT(k != NULL);
+	if (!k)
+		return;
+	msleep(20);
+	KTEST_EXPECT_MSG(kt_count == 0, "created thread ran before wake_up_process");
+	wake_up_process(k);
+	deadline = ktime_get_ns() + 2000000000ULL;
+	while (READ_ONCE(kt_count) < 3 && ktime_get_ns() < deadline)
+		msleep(1);
+	KTEST_EXPECT_MSG(kt_count >= 3, "thread did not run (count %d)", kt_count);
+	KTEST_EXPECT_MSG(kthread_stop(k) == 42, "kthread_stop did not return fn's result");
+
+	/* Stopped before it ever ran: fn is never called. */
+	k = kthread_create(kt_fn, (void *)1L, "kt-never");
+	KTEST_EXPECT(k && kthread_stop(k) == -4);
+
+	/* A thread that ends on its own. */
+	DECLARE_COMPLETION(done);
+	k = kthread_run(kt_quick, &done, "kt-quick");
+	KTEST_EXPECT(k != NULL);
+	KTEST_EXPECT(wait_for_completion_timeout(&done, msecs_to_jiffies(2000)) != 0);
+}
+
+/* ---- sched.park ---- */
+
+static volatile int park_count;
+
+static int park_fn(void *data)
+{
+	(void)data;
+	while (!kthread_should_stop()) {
+		if (kthread_should_park())
+			kthread_parkme();
+		__atomic_add_fetch(&park_count, 1, __ATOMIC_RELAXED);
+		msleep(1);
+	}
+	return 0;
+}
+
+KTEST(sched_park, "sched.park")
+{
+	struct task_struct *k = kthread_run(park_fn, NULL, "parktest");
+	int before;
+	u64 deadline;
+
+	KTEST_EXPECT(k != NULL);
+	if (!k)
+		return;
+	for (int round = 0; round < 5 && !t->failed; round++) {
+		deadline = ktime_get_ns() + 2000000000ULL;
+		before = park_count;
+		while (park_count == before && ktime_get_ns() < deadline)
+			msleep(1);
+		KTEST_EXPECT_MSG(park_count != before, "round %d: not running before park", round);
+		KTEST_EXPECT(kthread_park(k) == 0);
+		KTEST_EXPECT(kthread_is_parked(k));
+		KTEST_EXPECT_MSG(k->state == TASK_PARKED && !k->on_rq && !k->on_cpu,
+				 "park returned with the thread not parked (state %#x on_rq %d on_cpu %d)",
+				 k->state, k->on_rq, k->on_cpu);
+		before = park_count;
+		msleep(30);
+		KTEST_EXPECT_MSG(park_count == before, "round %d: parked thread ran", round);
+		kthread_unpark(k);
+	}
+	kthread_stop(k);
+
+	/* Parked before it ever ran: starts only when unparked. */
+	park_count = 0;
+	k = kthread_create(park_fn, NULL, "parknew");
+	KTEST_EXPECT(k && kthread_park(k) == 0);
+	wake_up_process(k);
+	msleep(30);
+	KTEST_EXPECT_MSG(park_count == 0, "a thread parked before start ran on wake_up_process");
+	kthread_unpark(k);
+	deadline = ktime_get_ns() + 2000000000ULL;
+	while (park_count == 0 && ktime_get_ns() < deadline)
+		msleep(1);
+	KTEST_EXPECT_MSG(park_count > 0, "unparked new thread never ran");
+	kthread_stop(k);
+}
+
+/* ---- sched.completion ---- */
+
+struct pingpong {
+	struct completion ping, pong;
+	int rounds;
+};
+
+static int pong_fn(void *data)
+{
+	struct pingpong *pp = data;
+
+	for (int i = 0; i < pp->rounds; i++) {
+		wait_for_completion(&pp->ping);
+		complete(&pp->pong);
+	}
+	return 0;
+}
+
+static struct completion all_gate;
+static volatile int all_passed;
+
+static int all_fn(void *data)
+{
+	(void)data;
+	wait_for_completion(&all_gate);
+	__atomic_add_fetch(&all_passed, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+KTEST(sched_completion, "sched.completion")
+{
+	static struct pingpong pp;
+	struct task_struct *k;
+	u64 t0;
+
+	init_completion(&pp.ping);
+	init_completion(&pp.pong);
+	pp.rounds = 200;
+	k = kthread_run(pong_fn, &pp, "pong");
+	KTEST_EXPECT(k != NULL);
+	for (int i = 0; i < pp.rounds && !t->failed; i++) {
+		complete(&pp.ping);
+		KTEST_EXPECT_MSG(wait_for_completion_timeout(&pp.pong, msecs_to_jiffies(2000)),
+				 "round %d: no pong", i);
+	}
+
+	/* A timeout that expires. */
+	DECLARE_COMPLETION(never);
+	t0 = ktime_get_ns();
+	KTEST_EXPECT(wait_for_completion_timeout(&never, msecs_to_jiffies(50)) == 0);
+	KTEST_EXPECT_MSG(ktime_get_ns() - t0 >= 40000000ULL, "timed out too early");
+	KTEST_EXPECT(!try_wait_for_completion(&never));
+	complete(&never);
+	KTEST_EXPECT(try_wait_for_completion(&never));
+
+	/* complete_all lets everyone through, now and later. */
+	init_completion(&all_gate);
+	all_passed = 0;
+	for (int i = 0; i < 4; i++)
+		kthread_run(all_fn, NULL, "allwait/%d", i);
+	msleep(20);
+	KTEST_EXPECT(all_passed == 0);
+	complete_all(&all_gate);
+	u64 deadline = ktime_get_ns() + 2000000000ULL;
+
+	while (all_passed < 4 && ktime_get_ns() < deadline)
+		msleep(1);
+	KTEST_EXPECT_MSG(all_passed == 4, "complete_all released %d of 4", all_passed);
+	wait_for_completion(&all_gate);   /* still done */
+	reinit_completion(&all_gate);
+	KTEST_EXPECT(!completion_done(&all_gate));
+}
+
+/* ---- sched.waitqueue ---- */
+
+static DECLARE_WAIT_QUEUE_HEAD(wq_test);
+static volatile int wq_flag, wq_woken;
+
+static int wq_fn(void *data)
+{
+	(void)data;
+	wait_event(wq_test, READ_ONCE(wq_flag));
+	__atomic_add_fetch(&wq_woken, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+KTEST(sched_waitqueue, "sched.waitqueue")
+{
+	u64 deadline;
+	long ret;
+
+	wq_flag = 0;
+	wq_woken = 0;
+	for (int i = 0; i < 6; i++)
+		kthread_run(wq_fn, NULL, "wqwait/%d", i);
+	msleep(30);
+	KTEST_EXPECT(wq_woken == 0);
+	wake_up_all(&wq_test);          /* condition still false: back to sleep */
+	msleep(10);
+	KTEST_EXPECT_MSG(wq_woken == 0, "a waiter passed a false condition");
+	WRITE_ONCE(wq_flag, 1);
+	wake_up_all(&wq_test);
+	deadline = ktime_get_ns() + 2000000000ULL;
+	while (wq_woken < 6 && ktime_get_ns() < deadline)
+		msleep(1);
+	KTEST_EXPECT_MSG(wq_woken == 6, "%d of 6 waiters woke", wq_woken);
+	KTEST_EXPECT(!waitqueue_active(&wq_test));
+
+	ret = wait_event_timeout(wq_test, READ_ONCE(wq_flag) == 2, msecs_to_jiffies(30));
+	KTEST_EXPECT_MSG(ret == 0, "wait_event_timeout on a false condition returned %ld", ret);
+	ret = wait_event_timeout(wq_test, READ_ONCE(wq_flag) == 1, 5);
+	KTEST_EXPECT(ret == 5);
+}
+
+/* ---- sched.mutex ---- */
+
+#define MUTEX_THREADS 4
+#define MUTEX_LOOPS   2000
+
+static DEFINE_MUTEX(test_mutex);
+static volatile unsigned long mutex_counter;
+static volatile int mutex_inside;
+static volatile int mutex_overlap;
+static struct completion mutex_done;
+
+static int mutex_fn(void *data)
+{
+	(void)data;
+	for (int i = 0; i < MUTEX_LOOPS; i++) {
+		mutex_lock(&test_mutex);
+		if (__atomic_add_fetch(&mutex_inside, 1, __ATOMIC_SEQ_CST) != 1)
+			mutex_overlap = 1;
+		unsigned long v = mutex_counter;   /* a non-atomic increment, */
+
+		if ((i & 63) == 0)
+			yield();                   /* stretched over a switch */
+		mutex_counter = v + 1;
+		__atomic_sub_fetch(&mutex_inside, 1, __ATOMIC_SEQ_CST);
+		mutex_unlock(&test_mutex);
+	}
+	complete(&mutex_done);
+	return 0;
+}
+
+KTEST(sched_mutex, "sched.mutex")
+{
+	mutex_counter = 0;
+	mutex_overlap = 0;
+	init_completion(&mutex_done);
+	for (int i = 0; i < MUTEX_THREADS; i++)
+		kthread_run(mutex_fn, NULL, "mutex/%d", i);
+	for (int i = 0; i < MUTEX_THREADS; i++)
+		KTEST_EXPECT_MSG(wait_for_completion_timeout(&mutex_done, msecs_to_jiffies(20000)),
+				 "mutex thread %d did not finish", i);
+	KTEST_EXPECT_MSG(mutex_counter == MUTEX_THREADS * MUTEX_LOOPS, "counter %lu, want %d",
+			 mutex_counter, MUTEX_THREADS * MUTEX_LOOPS);
+	KTEST_EXPECT(!mutex_overlap);
+	KTEST_EXPECT(!mutex_is_locked(&test_mutex));
+	KTEST_EXPECT(mutex_trylock(&test_mutex));
+	KTEST_EXPECT(test_mutex.owner == current);
+	mutex_unlock(&test_mutex);
+}
+
+/* ---- sched.msleep ---- */
+
+KTEST(sched_msleep, "sched.msleep")
+{
+	static const unsigned int ms[] = { 1, 10, 50, 100 };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(ms); i++) {
+		u64 t0 = ktime_get_ns();
+
+		msleep(ms[i]);
+		u64 dt = (ktime_get_ns() - t0) / 1000000;
+
+		KTEST_EXPECT_MSG(dt >= ms[i], "msleep(%u) took %llu ms", ms[i], (unsigned long long)dt);
+		KTEST_EXPECT_MSG(dt < ms[i] + 500, "msleep(%u) took %llu ms", ms[i], (unsigned long long)dt);
+	}
+}
+
+/* ---- sched.preempt ---- */
+
+static volatile int hog_stop;
+static volatile unsigned long hog_spins, other_spins;
+
+/* Never sleeps, never calls the scheduler: only preemption gets it off. */
+static int hog_fn(void *data)
+{
+	volatile unsigned long *ctr = data;
+
+	while (!READ_ONCE(hog_stop))
+		(*ctr)++;
+	while (!kthread_should_stop())
+		msleep(1);
+	return 0;
+}
+
+KTEST(sched_preempt, "sched.preempt")
+{
+	unsigned int cpu = last_online_cpu();
+	struct task_struct *a, *b;
+
+	hog_stop = 0;
+	hog_spins = other_spins = 0;
+	a = kthread_create(hog_fn, (void *)&hog_spins, "hog");
+	b = kthread_create(hog_fn, (void *)&other_spins, "hog2");
+	KTEST_EXPECT(a && b);
+	if (!a || !b)
+		return;
+	kthread_bind(a, cpu);
+	kthread_bind(b, cpu);
+	wake_up_process(a);
+	msleep(20);                 /* a owns the CPU now */
+	wake_up_process(b);
+	msleep(300);
+	unsigned long sa = hog_spins, sb = other_spins;
+
+	WRITE_ONCE(hog_stop, 1);
+	KTEST_EXPECT_MSG(sa > 0 && sb > 0, "on CPU %u: hog %lu spins, other %lu: no preemption", cpu, sa, sb);
+	KTEST_EXPECT_MSG(a->nivcsw + b->nivcsw > 0, "no involuntary switches recorded");
+	kthread_stop(a);
+	kthread_stop(b);
+}
+
+/* ---- sched.bind ---- */
+
+static volatile int bind_cpu_seen = -1;
+
+static int bind_fn(void *data)
+{
+	(void)data;
+	while (!kthread_should_stop()) {
+		WRITE_ONCE(bind_cpu_seen, (int)smp_processor_id());
+		msleep(1);
+	}
+	return 0;
+}
+
+static volatile int busy_bind_stop;
+static volatile int busy_cpu_seen = -1;
+
+/* Bound while running: must be moved off its CPU while it spins. */
+static int busy_bind_fn(void *data)
+{
+	(void)data;
+	while (!READ_ONCE(busy_bind_stop))
+		WRITE_ONCE(busy_cpu_seen, (int)smp_processor_id());
+	while (!kthread_should_stop())
+		msleep(1);
+	return 0;
+}
+
+KTEST(sched_bind, "sched.bind")
+{
+	struct task_struct *k = kthread_run(bind_fn, NULL, "bindtest");
+	struct cpumask m;
+	unsigned int cpu;
+
+	KTEST_EXPECT(k != NULL);
+	if (!k)
+		return;
+	for (int pass = 0; pass < 2; pass++) {
+		for_each_online_cpu(cpu) {
+			one_cpu_mask(&m, cpu);
+			int ret = set_cpus_allowed_ptr(k, &m);
+
+			KTEST_EXPECT_MSG(ret == 0, "bind to online CPU %u failed (%d)", cpu, ret);
+			WRITE_ONCE(bind_cpu_seen, -1);
+			u64 deadline = ktime_get_ns() + 2000000000ULL;
+
+			while (READ_ONCE(bind_cpu_seen) != (int)cpu && ktime_get_ns() < deadline)
+				msleep(1);
+			KTEST_EXPECT_MSG(bind_cpu_seen == (int)cpu, "bound to CPU %u, runs on %d",
+					 cpu, bind_cpu_seen);
+			KTEST_EXPECT(task_cpu(k) == cpu);
+		}
+	}
+	/* No active CPU in the mask: refused. */
+	cpumask_clear(&m);
+	KTEST_EXPECT(set_cpus_allowed_ptr(k, &m) == -22);
+	for_each_possible_cpu(cpu) {
+		if (!cpumask_test_cpu(cpu, &cpu_active_mask)) {
+			one_cpu_mask(&m, cpu);
+			KTEST_EXPECT_MSG(set_cpus_allowed_ptr(k, &m) == -22,
+					 "bind to inactive CPU %u accepted", cpu);
+			break;
+		}
+	}
+	set_cpus_allowed_ptr(k, &cpu_possible_mask);
+	kthread_stop(k);
+
+	/* A running, spinning thread moves when its affinity changes. */
+	unsigned int last = last_online_cpu();
+
+	if (last == 0)
+		return;
+	busy_bind_stop = 0;
+	k = kthread_create(busy_bind_fn, NULL, "busybind");
+	one_cpu_mask(&m, last);
+	set_cpus_allowed_ptr(k, &m);
+	wake_up_process(k);
+	u64 deadline = ktime_get_ns() + 2000000000ULL;
+
+	while (READ_ONCE(busy_cpu_seen) != (int)last && ktime_get_ns() < deadline)
+		msleep(1);
+	one_cpu_mask(&m, 0);
+	KTEST_EXPECT(set_cpus_allowed_ptr(k, &m) == 0);
+	deadline = ktime_get_ns() + 2000000000ULL;
+	while (READ_ONCE(busy_cpu_seen) != 0 && ktime_get_ns() < deadline)
+		msleep(1);
+	KTEST_EXPECT_MSG(busy_cpu_seen == 0, "running thread not moved to CPU 0 (on %d)", busy_cpu_seen);
+	WRITE_ONCE(busy_bind_stop, 1);
+	kthread_stop(k);
+}
+
+/* ---- sched.smpboot ---- */
+
+static DEFINE_PER_CPU(struct task_struct *, sb_thread);
+static DEFINE_PER_CPU(int, sb_should);
+static volatile int sb_ran[NR_CPUS], sb_wrong_cpu, sb_setups;
+
+static int sb_should_run(unsigned int cpu)
+{
+	return READ_ONCE(per_cpu(sb_should, cpu));
+}
+
+static void sb_fn(unsigned int cpu)
+{
+	WRITE_ONCE(per_cpu(sb_should, cpu), 0);
+	if (smp_processor_id() != cpu)
+		sb_wrong_cpu = 1;
+	__atomic_add_fetch(&sb_ran[cpu], 1, __ATOMIC_RELAXED);
+}
+
+static void sb_setup(unsigned int cpu)
+{
+	(void)cpu;
+	__atomic_add_fetch(&sb_setups, 1, __ATOMIC_RELAXED);
+}
+
+static struct smp_hotplug_thread sb_threads = {
+	.store = &sb_thread,
+	.thread_should_run = sb_should_run,
+	.thread_fn = sb_fn,
+	.setup = sb_setup,
+	.thread_comm = "sbtest/%u",
+};
+
+KTEST(sched_smpboot, "sched.smpboot")
+{
+	unsigned int cpu, n = 0;
+
+	KTEST_EXPECT(smpboot_register_percpu_thread(&sb_threads) == 0);
+	for_each_online_cpu(cpu) {
+		WRITE_ONCE(per_cpu(sb_should, cpu), 1);
+		wake_up_process(per_cpu(sb_thread, cpu));
+		n++;
+	}
+	u64 deadline = ktime_get_ns() + 2000000000ULL;
+
+	for_each_online_cpu(cpu)
+		while (!READ_ONCE(sb_ran[cpu]) && ktime_get_ns() < deadline)
+			msleep(1);
+	for_each_online_cpu(cpu)
+		KTEST_EXPECT_MSG(sb_ran[cpu] == 1, "CPU %u's thread ran %d times", cpu, sb_ran[cpu]);
+	KTEST_EXPECT(!sb_wrong_cpu);
+	KTEST_EXPECT_MSG(sb_setups == (int)n, "%d setups for %u CPUs", sb_setups, n);
+	smpboot_unregister_percpu_thread(&sb_threads);
+}
