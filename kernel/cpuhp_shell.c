@@ -12,6 +12,7 @@
  */
 #include <grace/cpuhotplug.h>
 #include <grace/cpumask.h>
+#include <grace/percpu.h>
 #include <grace/printk.h>
 #include <grace/shell.h>
 #include <grace/string.h>

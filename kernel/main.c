@@ -14,6 +14,12 @@
 #include <grace/acpi.h>
 #include <grace/bootinfo.h>
 #include <grace/console.h>
+#include <grace/cpuhotplug.h>
+#include <grace/smp.h>
+#include <grace/stop_machine.h>
+#include <grace/torture.h>
+#include <grace/watchdog.h>
+#include <grace/workqueue.h>
 #include <grace/fault_inject.h>
 #include <grace/irq.h>
 #include <grace/ktest.h>
@@ -55,9 +61,26 @@ static void parse_boot_info(u32 magic, u32 mbi_phys)
 }
 
 /* The "init" thread: what is left of boot once the scheduler runs. */
+/*
+ * The first thread: everything that sleeps. The hotplug machinery (threads
+ * cpuhp/N and migration/N for every possible CPU, workqueues, watchdog),
+ * then the other CPUs through the state machine — the same walk `cpu online`
+ * takes later — then tests, torture and the shell.
+ */
 static int kernel_init(void *unused)
 {
 	(void)unused;
+	cpuhp_init();
+	stop_machine_init();
+	workqueue_init();
+	watchdog_init();
+	smp_init();
+	bringup_nonboot_cpus(setup_max_cpus);
+	smp_cpus_done();
+
+	/* A deliberate fault (`fault=<kind>`) once every CPU is up. */
+	fault_inject_from_param();
+	hotplug_torture_start();
 	ktest_run_selected();
 	shell_main();
 }
@@ -98,9 +121,11 @@ void kmain(u32 magic, u32 mbi_phys)
 	 * full direct map) and before anything that reads the MADT or HPET. */
 	acpi_init();
 
-	/* The lock slow path's PV backend: chosen before any other CPU runs
-	 * (pvspin=), from the number of possible CPUs (1 until SMP counts them). */
-	pv_spinlock_init(1);
+	/* CPUs: possible/present masks and APIC IDs from the MADT, per-CPU
+	 * areas for every possible CPU. Then the lock slow path's PV backend,
+	 * chosen before any other CPU runs (pvspin=) from the possible count. */
+	smp_prepare_cpus();
+	pv_spinlock_init(num_possible_cpus());
 
 	/* The scheduler: every possible CPU's runqueue and timer base; this
 	 * context becomes CPU 0's idle task "swapper/0" (it may not sleep until
@@ -125,8 +150,7 @@ void kmain(u32 magic, u32 mbi_phys)
 		console_input_irq_ready();
 	}
 
-	/* A deliberate fault (`fault=<kind>`) once everything is up. */
-	fault_inject_from_param();
+	smp_cfd_init();
 
 	/* The rest runs in a thread that may sleep; this context idles. */
 	rest_init(kernel_init, NULL);

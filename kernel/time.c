@@ -17,6 +17,7 @@
 #include <grace/printk.h>
 #include <grace/sched.h>
 #include <grace/time.h>
+#include <grace/watchdog.h>
 #include <grace/timer.h>
 
 volatile u64 jiffies;
@@ -27,7 +28,6 @@ param_int("timer.hz", timer_hz, 10, 1000, "timer ticks per second (HZ)");
 
 static void tick_handler(struct pt_regs *regs, void *data)
 {
-	(void)regs;
 	(void)data;
 	struct cpu_local *c = this_cpu();
 
@@ -39,6 +39,7 @@ static void tick_handler(struct pt_regs *regs, void *data)
 	 * of this interrupt (irq_exit_preempt). */
 	run_local_timers();
 	scheduler_tick();
+	watchdog_tick(regs);
 }
 
 void timer_tick_init(void)

@@ -1,11 +1,11 @@
 /*
  * watchdog.c — lockup detectors.
  *
- * Soft lockup. Every pass through the scheduler (schedule(), each idle loop
- * iteration) stamps this CPU's wd_touch_ns. The CPU's own tick compares that
- * stamp with now; more than watchdog.softlockup_s seconds means the CPU has
- * been running kernel code with preemption disabled all that time (with the
- * tick preempting every other kind of code). Reported once per episode.
+ * Soft lockup. A tick that interrupts preemptible code (preempt count 0,
+ * interrupts were on) stamps this CPU's wd_touch_ns: the scheduler could have
+ * run there. The same tick compares the stamp with now; more than
+ * watchdog.softlockup_s seconds means every tick in that time found the CPU
+ * in code that had preemption disabled. Reported once per episode.
  *
  * Hard lockup (buddy). A CPU spinning with interrupts off takes no ticks, so
  * it cannot notice itself. Every CPU watches its buddy — the next online CPU
@@ -86,7 +86,7 @@ static void check_soft(struct pt_regs *regs, unsigned int cpu, u64 now)
 	this_cpu_write(wd_soft_reported, true);
 	__atomic_add_fetch(&watchdog_soft_reports, 1, __ATOMIC_RELAXED);
 	printk("!!! watchdog: BUG: soft lockup - CPU#%u stuck for %llus! [%s]\n", cpu,
-	       (unsigned long long)((now - touched) / 1000000000ULL), current ? current->name : "?");
+	       (unsigned long long)((now - touched) / 1000000000ULL), current ? current->comm : "?");
 	print_backtrace(regs->rip, regs->rbp);
 }
 
@@ -124,6 +124,10 @@ void watchdog_tick(struct pt_regs *regs)
 	if (!watchdog_on || !this_cpu_read(wd_enabled))
 		return;
 	unsigned int cpu = smp_processor_id();
+
+	if (this_cpu_read(cpu_local.preempt_count) == 0 && (regs->rflags & X86_RFLAGS_IF))
+		watchdog_touch();
+	/* Sampled after the touch: a stamp can never be later than `now`. */
 	u64 now = ktime_get_ns();
 
 	check_soft(regs, cpu, now);

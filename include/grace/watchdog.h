@@ -15,7 +15,7 @@
 #include <asm/ptrace.h>
 
 void watchdog_init(void);
-void watchdog_touch(void);              /* "this CPU scheduled": schedule(), idle */
+void watchdog_touch(void);              /* "this CPU could schedule" */
 void watchdog_tick(struct pt_regs *regs); /* from the timer tick, irqs off */
 /* For code that legitimately keeps a CPU busy (e.g. stop_machine's spin). */
 static inline void touch_softlockup_watchdog(void) { watchdog_touch(); }

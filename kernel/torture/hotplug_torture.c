@@ -69,7 +69,7 @@ struct tt_thread {
 	int stalled_intervals;
 	struct tt_timer timers[TIMERS_PER_THREAD];
 	struct tt_work works[WORKS_PER_THREAD];
-	u64 migrations, migrate_refused;
+	unsigned long long migrations, migrate_refused;
 };
 
 static struct tt_thread *threads[NR_CPUS];
@@ -77,7 +77,7 @@ static unsigned int nr_threads;
 static volatile bool tt_stop;
 static int tt_errors;
 static struct {
-	u64 ops, ups, downs, failed, injected, rollbacks_ok;
+	unsigned long long ops, ups, downs, failed, injected, rollbacks_ok;
 } st;
 
 static u64 rnd(u64 *s)
@@ -335,7 +335,7 @@ static int onoff_thread(void *arg)
 		onoff_once(&rng);
 		msleep((unsigned int)onoff_interval_ms);
 		if (ktime_get_ns() >= next_stats) {
-			u64 mig = 0, ref = 0;
+			unsigned long long mig = 0, ref = 0;
 
 			for (unsigned int i = 0; i < nr_threads; i++) {
 				mig += threads[i]->migrations;
@@ -375,7 +375,7 @@ void hotplug_torture_start(void)
 			timer_setup(&t->timers[k].timer, tt_timer_fn, 0);
 		for (int k = 0; k < WORKS_PER_THREAD; k++)
 			INIT_WORK(&t->works[k].work, tt_work_fn);
-		t->task = kthread_create(tt_workload, t, "tt-work/%u");
+		t->task = kthread_create(tt_workload, t, "tt-work/%u", cpu);
 		if (!t->task)
 			break;
 		threads[nr_threads++] = t;
