@@ -442,12 +442,19 @@ static int cpuhp_step(unsigned int cpu, bool bringup)
 	return ret;
 }
 
+static bool cpuhp_trace;
+param_bool("cpuhp.trace", cpuhp_trace, "print every hotplug step as it happens");
+
 static int cpuhp_walk(unsigned int cpu, enum cpuhp_state target)
 {
 	struct cpuhp_cpu_state *st = per_cpu_ptr(&cpuhp_state, cpu);
 
 	while (st->state != target) {
 		bool up = st->state < target;
+
+		if (cpuhp_trace)
+			printk("cpuhp: CPU %u %s %s%s\n", cpu, up ? "up from" : "down from",
+			       cpuhp_state_name(st->state), st->rollback ? " (rollback)" : "");
 		int ret = cpuhp_step(cpu, up);
 
 		if (ret)

@@ -221,12 +221,19 @@ int stop_machine_cpuslocked(cpu_stop_fn_t fn, void *data, const struct cpumask *
 	cpumask_copy(&targets, &cpu_online_mask);
 	m.num_threads = cpumask_weight(&targets);
 	set_state(&m, MULTI_STOP_PREPARE);
+	/*
+	 * Queue on every CPU before any stopper can start: waking this CPU's
+	 * own stopper would otherwise preempt us at once, and it would spin
+	 * waiting for CPUs whose work we had not queued yet.
+	 */
+	preempt_disable();
 	for_each_cpu(cpu, &targets) {
 		works[cpu].fn = multi_cpu_stop;
 		works[cpu].arg = &m;
 		init_completion(&works[cpu].done);
 		cpu_stop_queue(cpu, &works[cpu]);
 	}
+	preempt_enable();
 	for_each_cpu(cpu, &targets)
 		wait_for_completion(&works[cpu].done);
 	return m.ret;
