@@ -54,13 +54,7 @@ static void parse_boot_info(u32 magic, u32 mbi_phys)
 	boot_info.mbi_phys = mbi_phys;
 }
 
-/* The "init" thread: what is left of boot once the scheduler runs. */
-static int kernel_init(void *unused)
-{
-	(void)unused;
-	ktest_run_selected();
-	shell_main();
-}
+static int kernel_init(void *unused);
 
 void kmain(u32 magic, u32 mbi_phys);
 void kmain(u32 magic, u32 mbi_phys)
@@ -130,4 +124,12 @@ void kmain(u32 magic, u32 mbi_phys)
 
 	/* The rest runs in a thread that may sleep; this context idles. */
 	rest_init(kernel_init, NULL);
+}
+
+/* The "init" thread: what is left of boot once the scheduler runs. */
+static int kernel_init(void *unused)
+{
+	(void)unused;
+	ktest_run_selected();
+	shell_main();
 }
