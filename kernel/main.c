@@ -60,30 +60,7 @@ static void parse_boot_info(u32 magic, u32 mbi_phys)
 	boot_info.mbi_phys = mbi_phys;
 }
 
-/* The "init" thread: what is left of boot once the scheduler runs. */
-/*
- * The first thread: everything that sleeps. The hotplug machinery (threads
- * cpuhp/N and migration/N for every possible CPU, workqueues, watchdog),
- * then the other CPUs through the state machine — the same walk `cpu online`
- * takes later — then tests, torture and the shell.
- */
-static int kernel_init(void *unused)
-{
-	(void)unused;
-	cpuhp_init();
-	stop_machine_init();
-	workqueue_init();
-	watchdog_init();
-	smp_init();
-	bringup_nonboot_cpus(setup_max_cpus);
-	smp_cpus_done();
-
-	/* A deliberate fault (`fault=<kind>`) once every CPU is up. */
-	fault_inject_from_param();
-	hotplug_torture_start();
-	ktest_run_selected();
-	shell_main();
-}
+static int kernel_init(void *unused);
 
 void kmain(u32 magic, u32 mbi_phys);
 void kmain(u32 magic, u32 mbi_phys)
@@ -154,4 +131,29 @@ void kmain(u32 magic, u32 mbi_phys)
 
 	/* The rest runs in a thread that may sleep; this context idles. */
 	rest_init(kernel_init, NULL);
+}
+
+/* The "init" thread: what is left of boot once the scheduler runs. */
+/*
+ * The first thread: everything that sleeps. The hotplug machinery (threads
+ * cpuhp/N and migration/N for every possible CPU, workqueues, watchdog),
+ * then the other CPUs through the state machine — the same walk `cpu online`
+ * takes later — then tests, torture and the shell.
+ */
+static int kernel_init(void *unused)
+{
+	(void)unused;
+	cpuhp_init();
+	stop_machine_init();
+	workqueue_init();
+	watchdog_init();
+	smp_init();
+	bringup_nonboot_cpus(setup_max_cpus);
+	smp_cpus_done();
+
+	/* A deliberate fault (`fault=<kind>`) once every CPU is up. */
+	fault_inject_from_param();
+	hotplug_torture_start();
+	ktest_run_selected();
+	shell_main();
 }

@@ -168,6 +168,11 @@ __attribute__((noreturn)) void cpu_startup_entry(enum cpuhp_state state);
 /* kmain's tail: start `fn` as the "init" thread, become the idle task. */
 __attribute__((noreturn)) void rest_init(int (*fn)(void *), void *arg);
 
+/* The softlockup watchdog's "this CPU could schedule" stamp (kernel/watchdog.c);
+ * called on every switch, every idle loop pass, and at every interrupt exit
+ * that finds the interrupted code preemptible. */
+void watchdog_touch(void);
+
 /* The reschedule IPI (kernel/smp.c, smp branch). */
 void smp_send_reschedule(unsigned int cpu);
 

@@ -351,6 +351,7 @@ static void __schedule(bool preempt)
 		prev->nivcsw++;
 	else
 		prev->nvcsw++;
+	watchdog_touch();
 	next->time_slice = sched_timeslice;
 	next->on_cpu = 1;
 	next->ran = true;
@@ -432,11 +433,14 @@ void preempt_schedule_irq(void)
 
 void irq_exit_preempt(struct pt_regs *regs)
 {
-	if (!sched_ready || !sched_preempt || !current)
+	if (!sched_ready || !current || !cpu_online(smp_processor_id()))
 		return;
 	if (!(regs->rflags & X86_RFLAGS_IF) || preempt_count() != 0 || in_irq())
 		return;
-	if (need_resched())
+	/* Preemptible here: this CPU is not stuck (the soft-lockup criterion),
+	 * even if nothing else wants it and it never switches. */
+	watchdog_touch();
+	if (sched_preempt && need_resched())
 		preempt_schedule_irq();
 }
 
@@ -510,6 +514,11 @@ static void scheduler_ipi(struct pt_regs *regs, void *data)
 	(void)regs;
 	(void)data;
 	this_rq()->nr_ipis++;
+}
+
+/* FALLBACK until the watchdog lands (kernel/watchdog.c replaces it). */
+__weak void watchdog_touch(void)
+{
 }
 
 /* FALLBACK until the smp branch lands: a single CPU needs no IPI. The real

@@ -45,6 +45,7 @@ void cpu_startup_entry(enum cpuhp_state state)
 	if (state == CPUHP_AP_ONLINE_IDLE)
 		cpuhp_online_idle(state);
 	for (;;) {
+		watchdog_touch();
 		cli();
 		if (!cpu_online(cpu) && !rq_has_runnable(rq)) {
 			cpuhp_report_idle_dead();

@@ -489,6 +489,12 @@ KTEST(sched_smpboot, "sched.smpboot")
 {
 	unsigned int cpu, n = 0;
 
+	for_each_possible_cpu(cpu) {
+		sb_ran[cpu] = 0;
+		per_cpu(sb_should, cpu) = 0;
+	}
+	sb_wrong_cpu = 0;
+	sb_setups = 0;
 	KTEST_EXPECT(smpboot_register_percpu_thread(&sb_threads) == 0);
 	for_each_online_cpu(cpu) {
 		WRITE_ONCE(per_cpu(sb_should, cpu), 1);
