@@ -127,11 +127,12 @@ static bool cpuhp_state_is_target(enum cpuhp_state s)
 static bool cpuhp_step_may_fail(enum cpuhp_state s, bool bringup)
 {
 	switch (section_of(s)) {
-	case SEC_PREPARE:  return bringup;      /* DEAD teardowns run after the CPU is gone */
+	case SEC_PREPARE:  return bringup && s != CPUHP_OFFLINE; /* DEAD teardowns: CPU already gone */
 	case SEC_BRINGUP:  return bringup;      /* the AP may not answer */
 	case SEC_STARTING: return false;        /* interrupts off, CPU half up */
 	case SEC_TEARDOWN: return !bringup;     /* the CPU may refuse to go */
-	case SEC_ONLINE:   return s != CPUHP_AP_ONLINE_IDLE && s != CPUHP_ONLINE;
+	case SEC_ONLINE:   return s != CPUHP_AP_ONLINE_IDLE && s != CPUHP_ONLINE &&
+				  (cpuhp_steps[s].startup || cpuhp_steps[s].teardown);
 	}
 	return false;
 }
@@ -155,6 +156,9 @@ struct cpuhp_cpu_state {
 	struct completion dead;       /* the AP is about to play dead */
 };
 static DEFINE_PER_CPU(struct cpuhp_cpu_state, cpuhp_state);
+
+static bool cpuhp_trace;
+param_bool("cpuhp.trace", cpuhp_trace, "print every hotplug step as it happens");
 
 static DEFINE_PER_CPU(u64, cpuhp_last_ns);   /* duration of the last operation */
 static DEFINE_MUTEX(cpu_add_remove_lock);
@@ -347,6 +351,8 @@ static int takedown_cpu(unsigned int cpu)
 	ret = stop_machine_cpuslocked(take_cpu_down, NULL, cpumask_of(cpu));
 	if (ret)
 		return ret;
+	if (cpuhp_trace)
+		printk("cpuhp: CPU %u: take_cpu_down done under stop_machine\n", cpu);
 	/* The dying CPU's idle loop reports, then plays dead. */
 	wait_for_completion(&st->dead);
 	ret = arch_cpu_wait_dead(cpu);
@@ -434,16 +440,18 @@ static int cpuhp_step(unsigned int cpu, bool bringup)
 			st->state = CPUHP_TEARDOWN_CPU;
 			return 0;
 		}
-		ret = cpuhp_invoke_ap(cpu, s, bringup);
+		/* Nothing to run there (no callback, no failure armed): no need
+		 * to wake the AP's thread just to pass the state. */
+		if (!(bringup ? cpuhp_steps[s].startup : cpuhp_steps[s].teardown) && st->fail != s)
+			ret = 0;
+		else
+			ret = cpuhp_invoke_ap(cpu, s, bringup);
 		break;
 	}
 	if (!ret)
 		st->state = bringup ? s : s - 1;
 	return ret;
 }
-
-static bool cpuhp_trace;
-param_bool("cpuhp.trace", cpuhp_trace, "print every hotplug step as it happens");
 
 static int cpuhp_walk(unsigned int cpu, enum cpuhp_state target)
 {

@@ -98,8 +98,69 @@ static int cmd_cpu(int argc, char **argv)
 SHELL_COMMAND(cpu, "cpu", "cpu online N | cpu offline N | cpu target N STATE",
 	      "move CPU N through the hotplug state machine", cmd_cpu);
 
+static void sort_u64(u64 *v, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			u64 t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}
+
+/* Median (and min/max) of N offline and N online operations of the highest
+ * present CPU: BENCH cpu_offline_us / cpu_online_us. */
+static int hotplug_bench(unsigned int rounds)
+{
+	static u64 down[100], up[100];
+	unsigned int cpu = 0, c;
+
+	for_each_cpu(c, &cpu_present_mask)
+		cpu = c;
+	if (cpu == 0) {
+		printk("hotplug bench: needs a second present CPU\n");
+		return 0;
+	}
+	if (rounds > 100)
+		rounds = 100;
+	for (unsigned int i = 0; i < rounds; i++) {
+		u64 t0 = ktime_get_ns();
+
+		if (cpu_down(cpu, CPUHP_OFFLINE)) {
+			printk("hotplug bench: offline of CPU %u failed\n", cpu);
+			return 0;
+		}
+		u64 t1 = ktime_get_ns();
+
+		if (cpu_up(cpu, CPUHP_ONLINE)) {
+			printk("hotplug bench: online of CPU %u failed\n", cpu);
+			return 0;
+		}
+		down[i] = (t1 - t0) / 1000;
+		up[i] = (ktime_get_ns() - t1) / 1000;
+	}
+	sort_u64(down, (int)rounds);
+	sort_u64(up, (int)rounds);
+	printk("hotplug bench: CPU %u, %u rounds, %u CPUs online: offline min/median/max %llu/%llu/%llu us, "
+	       "online %llu/%llu/%llu us\n", cpu, rounds, num_online_cpus(),
+	       (unsigned long long)down[0], (unsigned long long)down[rounds / 2],
+	       (unsigned long long)down[rounds - 1], (unsigned long long)up[0],
+	       (unsigned long long)up[rounds / 2], (unsigned long long)up[rounds - 1]);
+	printk("BENCH cpu_offline_us %llu us\n", (unsigned long long)down[rounds / 2]);
+	printk("BENCH cpu_online_us %llu us\n", (unsigned long long)up[rounds / 2]);
+	return 0;
+}
+
 static int cmd_hotplug(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "bench") && argc <= 3) {
+		unsigned long long n = 20;
+
+		if (argc == 3 && (kstrtoull(argv[2], 0, &n) || n == 0 || n > 100))
+			return 1;
+		return hotplug_bench((unsigned int)n);
+	}
 	if (argc == 2 && !strcmp(argv[1], "states")) {
 		printk("  #  state                 section   startup teardown  may fail  target\n");
 		for (int s = 0; s < CPUHP_NR_STATES; s++) {
@@ -131,5 +192,5 @@ static int cmd_hotplug(int argc, char **argv)
 	}
 	return 1;
 }
-SHELL_COMMAND(hotplug, "hotplug", "hotplug states | hotplug fail CPU STATE",
+SHELL_COMMAND(hotplug, "hotplug", "hotplug states | hotplug fail CPU STATE | hotplug bench [N<=100]",
 	      "show the hotplug state table; inject a one-shot failure", cmd_hotplug);
