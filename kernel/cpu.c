@@ -499,7 +499,7 @@ static int cpuhp_run(unsigned int cpu, enum cpuhp_state target)
 	}
 	st->target = st->state;
 	DEBUG_CHECK(cpuhp_state_is_target(st->state));
-	DEBUG_CHECK((st->state == CPUHP_ONLINE) == cpumask_test_cpu(cpu, &cpu_active_mask));
+	DEBUG_CHECK((st->state >= CPUHP_AP_ACTIVE) == cpumask_test_cpu(cpu, &cpu_active_mask));
 	DEBUG_CHECK(st->state < CPUHP_AP_ONLINE || cpumask_test_cpu(cpu, &cpu_online_mask));
 	per_cpu(cpuhp_last_ns, cpu) = ktime_get_ns() - t0;
 	return ret;

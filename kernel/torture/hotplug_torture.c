@@ -198,7 +198,7 @@ static void check_cpu(unsigned int cpu, const char *when)
 			 cpuhp_state_name(s), cpuhp_state_name(tgt));
 		tt_error(msg);
 	}
-	if ((s == CPUHP_ONLINE) != cpumask_test_cpu(cpu, &cpu_active_mask) ||
+	if ((s >= CPUHP_AP_ACTIVE) != cpumask_test_cpu(cpu, &cpu_active_mask) ||
 	    (s >= CPUHP_AP_ONLINE) != cpu_online(cpu)) {
 		snprintf(msg, sizeof(msg), "%s: CPU %u at %s but online=%d active=%d", when, cpu,
 			 cpuhp_state_name(s), cpu_online(cpu), cpumask_test_cpu(cpu, &cpu_active_mask));
