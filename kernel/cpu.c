@@ -41,7 +41,7 @@
  *  - operations are serialized by cpu_add_remove_lock;
  *  - a CPU at rest is only ever at a state where it can stop
  *    (cpuhp_state_is_target): never inside STARTING, BRINGUP or TEARDOWN;
- *  - st->state == CPUHP_ONLINE ⇔ the CPU is active;
+ *  - st->state >= CPUHP_AP_ACTIVE ⇔ the CPU is active;
  *    st->state >= CPUHP_AP_ONLINE ⇒ the CPU is in cpu_online_mask.
  * Tests: ktests "hotplug.*" (rollback at every state that may fail, dynamic
  * states, bind-after-up), the hotplug torture (kernel/torture/hotplug.c).
