@@ -866,7 +866,6 @@ void cpuhp_init(void)
 			wake_up_process(st->thread);
 	}
 	cpuhp_ready = true;
-	cpuhp_apply_fail_param();
 }
 
 /* Bring the present CPUs online at boot, at most `max` CPUs in all. */
@@ -874,6 +873,9 @@ void bringup_nonboot_cpus(unsigned int max)
 {
 	unsigned int cpu, n = 1;
 
+	/* Now every subsystem has installed its states: a boot-time injected
+	 * failure can be checked against them. */
+	cpuhp_apply_fail_param();
 	for_each_cpu(cpu, &cpu_present_mask) {
 		if (cpu == 0)
 			continue;
