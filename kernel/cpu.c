@@ -50,6 +50,7 @@
 #include <grace/completion.h>
 #include <grace/cpuhotplug.h>
 #include <grace/cpumask.h>
+#include <grace/delay.h>
 #include <grace/kthread.h>
 #include <grace/mutex.h>
 #include <grace/panic.h>
@@ -59,6 +60,7 @@
 #include <grace/sched.h>
 #include <grace/smp.h>
 #include <grace/wait.h>
+#include <grace/workqueue.h>
 #include <grace/stop_machine.h>
 #include <grace/string.h>
 #include <grace/time.h>
@@ -282,6 +284,33 @@ static int cpuhp_thread_fn(void *arg)
 	return 0;
 }
 
+/*
+ * Injected bug (shared/seeds 004): cpuhp.bug_deferred_active=1 hands the last
+ * step up, sched:active, to a work item and reports success at once — as the
+ * kernel in the seed's thread deferred cpuset updates to a workqueue. cpu_up()
+ * then returns before the CPU is active, and binding a thread to it right
+ * away fails. ktest hotplug.bind (scenario hotplug-bug-deferred) catches it.
+ */
+static bool bug_deferred_active;
+param_bool("cpuhp.bug_deferred_active", bug_deferred_active,
+	   "INJECTED BUG: finish sched:active in a work item after cpu_up() returned (seed 004)");
+
+struct deferred_step {
+	struct work_struct work;
+	unsigned int cpu;
+};
+static struct deferred_step deferred_steps[NR_CPUS];
+
+static int cpuhp_invoke_ap(unsigned int cpu, enum cpuhp_state state, bool bringup);
+
+static void deferred_active_fn(struct work_struct *w)
+{
+	struct deferred_step *d = container_of(w, struct deferred_step, work);
+
+	msleep(20);
+	cpuhp_invoke_ap(d->cpu, CPUHP_AP_ACTIVE, true);
+}
+
 /* Run one ONLINE-section step on the AP's hotplug thread and wait for it. */
 static int cpuhp_invoke_ap(unsigned int cpu, enum cpuhp_state state, bool bringup)
 {
@@ -442,9 +471,14 @@ static int cpuhp_step(unsigned int cpu, bool bringup)
 		}
 		/* Nothing to run there (no callback, no failure armed): no need
 		 * to wake the AP's thread just to pass the state. */
-		if (!(bringup ? cpuhp_steps[s].startup : cpuhp_steps[s].teardown) && st->fail != s)
+		if (!(bringup ? cpuhp_steps[s].startup : cpuhp_steps[s].teardown) && st->fail != s) {
 			ret = 0;
-		else
+		} else if (bug_deferred_active && bringup && s == CPUHP_AP_ACTIVE && !st->rollback) {
+			deferred_steps[cpu].cpu = cpu;
+			INIT_WORK(&deferred_steps[cpu].work, deferred_active_fn);
+			queue_work(system_unbound_wq, &deferred_steps[cpu].work);
+			ret = 0;
+		} else
 			ret = cpuhp_invoke_ap(cpu, s, bringup);
 		break;
 	}
