@@ -60,17 +60,23 @@ def session():
     frame = gdb.selected_frame()
     if frame.name() != "kmain":
         return "stopped in %s, not in kmain" % frame.name()
-    line0 = frame.find_sal().line
-    print("GDB: stopped in kmain at line %d" % line0)
+    # A source position is (file, line): kmain's first statement is the
+    # inlined rdtsc() in asm/cpu.h, so the line number alone can repeat.
+    def where():
+        sal = gdb.selected_frame().find_sal()
+        return "%s:%d" % (sal.symtab.filename if sal.symtab else "?", sal.line)
+
+    pos0 = where()
+    print("GDB: stopped in kmain at %s" % pos0)
 
     run("next")
     run("next")
-    line1 = gdb.selected_frame().find_sal().line
+    pos1 = where()
     if gdb.selected_frame().name() != "kmain":
         return "after two `next`s we are in %s, not kmain" % gdb.selected_frame().name()
-    if line1 == line0:
-        return "two `next`s did not leave line %d" % line0
-    print("GDB: next, next: line %d -> %d" % (line0, line1))
+    if pos1 == pos0:
+        return "two `next`s did not leave %s" % pos0
+    print("GDB: next, next: %s -> %s" % (pos0, pos1))
 
     threads = run("info threads")
     n = len(gdb.selected_inferior().threads())
