@@ -810,6 +810,13 @@ int cpuhp_inject_fail(unsigned int cpu, enum cpuhp_state state, const char **why
 	return 0;
 }
 
+/* Disarm a failure that nothing has consumed yet. */
+void cpuhp_clear_fail(unsigned int cpu)
+{
+	if (cpu < NR_CPUS && cpu_possible(cpu))
+		per_cpu(cpuhp_state, cpu).fail = CPUHP_INVALID;
+}
+
 enum cpuhp_state cpuhp_state_parse(const char *s)
 {
 	return cpuhp_state_from_string(s);

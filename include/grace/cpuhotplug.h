@@ -116,6 +116,7 @@ void cpuhp_describe(enum cpuhp_state s, struct cpuhp_state_info *info);
 void cpuhp_cpu_info(unsigned int cpu, enum cpuhp_state *state, enum cpuhp_state *target,
 		    enum cpuhp_state *fail, u64 *last_ns);
 int cpuhp_inject_fail(unsigned int cpu, enum cpuhp_state state, const char **why);
+void cpuhp_clear_fail(unsigned int cpu);   /* disarm an unconsumed injection */
 enum cpuhp_state cpuhp_state_parse(const char *s);   /* name or number; CPUHP_INVALID */
 
 void cpuhp_init(void);                     /* after the scheduler, before any AP */

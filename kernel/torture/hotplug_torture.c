@@ -74,7 +74,6 @@ struct tt_thread {
 
 static struct tt_thread *threads[NR_CPUS];
 static unsigned int nr_threads;
-static volatile bool tt_stop;
 static int tt_errors;
 static struct {
 	unsigned long long ops, ups, downs, failed, injected, rollbacks_ok;
@@ -123,7 +122,9 @@ static int tt_workload(void *arg)
 {
 	struct tt_thread *t = arg;
 
-	while (!READ_ONCE(tt_stop)) {
+	/* Until kthread_stop(): a thread that is going to be stopped must not
+	 * return on its own, or kthread_stop() would touch a freed task. */
+	while (!kthread_should_stop()) {
 		/* A timer whose last arming has fired may be armed again. */
 		struct tt_timer *tm = &t->timers[rnd(&t->rng) % TIMERS_PER_THREAD];
 
@@ -229,6 +230,9 @@ static void onoff_once(u64 *rng)
 		arm_random_failure(cpu, rng);
 	int ret = up ? cpu_up(cpu, target) : cpu_down(cpu, target);
 
+	/* An injection belongs to this operation only: if the walk never
+	 * crossed the armed state, disarm it. */
+	cpuhp_clear_fail(cpu);
 	st.ops++;
 	if (up)
 		st.ups++;
@@ -350,7 +354,6 @@ static int onoff_thread(void *arg)
 			next_stats += 1000000000ULL;
 		}
 	}
-	WRITE_ONCE(tt_stop, true);
 	final_checks();
 	printk("End of test: %s\n", tt_errors ? "FAILURE" : "SUCCESS");
 	if (torture_poweroff)
