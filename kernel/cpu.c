@@ -302,13 +302,20 @@ struct deferred_step {
 static struct deferred_step deferred_steps[NR_CPUS];
 
 static int cpuhp_invoke_ap(unsigned int cpu, enum cpuhp_state state, bool bringup);
+static void cpu_maps_update_begin(void);
+static void cpu_maps_update_done(void);
 
 static void deferred_active_fn(struct work_struct *w)
 {
 	struct deferred_step *d = container_of(w, struct deferred_step, work);
 
 	msleep(20);
-	cpuhp_invoke_ap(d->cpu, CPUHP_AP_ACTIVE, true);
+	/* Late, but serialized like any step, so the only damage is the one
+	 * the bug is about: cpu_up() returned before the CPU was active. */
+	cpu_maps_update_begin();
+	if (per_cpu(cpuhp_state, d->cpu).state >= CPUHP_AP_ACTIVE)
+		cpuhp_invoke_ap(d->cpu, CPUHP_AP_ACTIVE, true);
+	cpu_maps_update_done();
 }
 
 /* Run one ONLINE-section step on the AP's hotplug thread and wait for it. */
