@@ -248,6 +248,15 @@ static void trampoline_refresh(void)
 	smp_boot_cr0 = read_cr0();
 }
 
+static void tramp_add32(void *field, u32 v)
+{
+	u32 x;
+
+	memcpy(&x, field, sizeof(x));
+	x += v;
+	memcpy(field, &x, sizeof(x));
+}
+
 static bool trampoline_setup(void)
 {
 	size_t size = (size_t)(trampoline_end - trampoline_start);
@@ -267,11 +276,16 @@ static bool trampoline_setup(void)
 		return false;
 	}
 	memcpy(phys_to_virt(tp), trampoline_start, size);
-	*(u32 *)tramp_ptr(tr_gdtr_base) += (u32)tp;
-	*(u32 *)tramp_ptr(tr_pm32_off) += (u32)tp;
-	*(u32 *)tramp_ptr(tr_lm64_off) += (u32)tp;
-	*(u32 *)tramp_ptr(tr_cr3) = (u32)pml4;
-	*(u64 *)tramp_ptr(tr_entry) = (u64)secondary_startup_64;
+	/* The trampoline's fields sit where the instructions put them, not on
+	 * natural boundaries: patch them bytewise. */
+	tramp_add32(tramp_ptr(tr_gdtr_base), (u32)tp);
+	tramp_add32(tramp_ptr(tr_pm32_off), (u32)tp);
+	tramp_add32(tramp_ptr(tr_lm64_off), (u32)tp);
+	u32 cr3 = (u32)pml4;
+	u64 entry = (u64)secondary_startup_64;
+
+	memcpy(tramp_ptr(tr_cr3), &cr3, sizeof(cr3));
+	memcpy(tramp_ptr(tr_entry), &entry, sizeof(entry));
 	tramp_pml4 = pml4;
 	trampoline_refresh();
 	printk("smp: AP trampoline at %#llx (%zu bytes)\n", (unsigned long long)tp, size);
