@@ -50,6 +50,7 @@
 #include <grace/percpu.h>
 #include <grace/printk.h>
 #include <grace/shell.h>
+#include <grace/qspinlock_pv.h>
 #include <grace/smp.h>
 #include <grace/spinlock.h>
 #include <grace/string.h>
@@ -308,6 +309,27 @@ static int smpcfd_dying_cpu(unsigned int cpu)
 	return 0;
 }
 
+/*
+ * The halt+IPI paravirt lock backend: a waiter halts with interrupts on, the
+ * unlocker kicks it with this IPI. Arriving is the whole job: the handler
+ * does nothing, the waiter's `hlt` returns and it re-reads the lock.
+ */
+static void pv_kick_interrupt(struct pt_regs *regs, void *data)
+{
+	(void)regs;
+	(void)data;
+}
+
+static void smp_pv_kick(int cpu)
+{
+	lapic_send_ipi(per_cpu(cpu_local, (unsigned int)cpu).apic_id, APIC_ICR_FIXED, PV_KICK_VECTOR);
+}
+
+static u32 smp_cpu_apicid(int cpu)
+{
+	return per_cpu(cpu_local, (unsigned int)cpu).apic_id;
+}
+
 void smp_cfd_init(void)
 {
 	static bool done;
@@ -319,6 +341,10 @@ void smp_cfd_init(void)
 			       "call-function"))
 		panic("smp: vector %#x already taken", CALL_FUNCTION_SINGLE_VECTOR);
 	nmi_handler_hook = smp_nmi_handler;
+	if (request_irq_vector(PV_KICK_VECTOR, pv_kick_interrupt, NULL, "pv-kick"))
+		panic("smp: vector %#x already taken", PV_KICK_VECTOR);
+	pv_set_cpu_apicid(smp_cpu_apicid);
+	pv_set_kick_ipi(smp_pv_kick);
 	if (smpcfd_prepare_cpu(smp_processor_id()))
 		panic("smp: no memory for the boot CPU's call-function data");
 	cpuhp_setup_state_nocalls(CPUHP_SMPCFD_PREPARE, "smpcfd:prepare",

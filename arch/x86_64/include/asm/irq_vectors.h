@@ -20,6 +20,7 @@
 #define LAST_DYNAMIC_VECTOR    0xdf
 
 #define LOCAL_TIMER_VECTOR     0xec
+#define PV_KICK_VECTOR         0xfa   /* wakes a halted paravirt lock waiter */
 #define CALL_FUNCTION_SINGLE_VECTOR 0xfb
 #define CALL_FUNCTION_VECTOR   0xfc
 #define RESCHEDULE_VECTOR      0xfd
