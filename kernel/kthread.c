@@ -27,8 +27,14 @@
  * References: a task holds one on itself until it is dead and off its CPU;
  * kthread_stop() holds one while it waits. A thread that returns by itself
  * is freed when it is gone: kthread_stop() on it after that is a bug, as in
- * Linux, unless the caller holds a reference (get_task_struct).
- * Tests: ktests sched.kthread, sched.park, sched.bind.
+ * Linux, unless the caller holds a reference (get_task_struct) taken while
+ * the thread was alive. So a thread meant to be stopped either runs until
+ * kthread_should_stop(), or its creator holds a reference from creation to
+ * after kthread_stop(). kthread_stop() on a thread that already dropped its
+ * last reference (dead, not yet reaped) says so and returns -ESRCH instead
+ * of counting the reference up from 0 and queueing the task to be freed a
+ * second time; once reaped, its memory is gone and nothing can tell.
+ * Tests: ktests sched.kthread, sched.park, sched.bind, sched.reap.
  */
 #include <asm/barrier.h>
 #include <grace/kthread.h>
@@ -38,6 +44,7 @@
 
 #include "sched/sched.h"
 
+#define ESRCH  3
 #define EINTR  4
 #define EBUSY  16
 #define ENOSYS 38
@@ -248,7 +255,13 @@ int kthread_stop(struct task_struct *k)
 	struct rq *rq;
 	int ret;
 
-	get_task_struct(k);
+	if (!tryget_task_struct(k)) {
+		printk("kthread: kthread_stop on thread %d (%s), which already ended and was released: "
+		       "hold a reference across its exit, or let it run until kthread_should_stop()\n",
+		       k->tid, k->comm);
+		__warn(__FILE__, __LINE__, "kthread_stop on a released thread");
+		return -ESRCH;
+	}
 	kthread_set_flag(k, KTHREAD_SHOULD_STOP);
 	flags = local_irq_save();
 	rq = task_rq_lock(k);

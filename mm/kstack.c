@@ -13,10 +13,13 @@
  *
  * Invariants: slot i is in use iff bit i of slot_used is set; an in-use
  * slot has all its stack pages mapped RW+NX and its guard unmapped; a free
- * slot has nothing mapped. The boot CPU's stack (boot/entry.asm) lives in
- * .bss with its own guard, left unmapped by paging_init().
+ * slot has nothing mapped; nr_stacks is the number of bits set in slot_used
+ * (both change together, under kstack_lock). The boot CPU's stack
+ * (boot/entry.asm) lives in .bss with its own guard, left unmapped by
+ * paging_init().
  *
- * Tests: ktest mm.kstack.
+ * Tests: ktest mm.kstack; ktest sched.reap checks that stopped threads give
+ * their stacks back (nr_kernel_stacks()).
  */
 #include <asm/pgtable.h>
 #include <grace/mm.h>
@@ -30,6 +33,7 @@
 #define KSTACK_PAGES  (KERNEL_STACK_SIZE / PAGE_SIZE)
 
 static u64 slot_used[KSTACK_SLOTS / 64];
+static unsigned int nr_stacks;
 static DEFINE_SPINLOCK(kstack_lock);
 
 static bool slot_in_use(unsigned long slot)
@@ -56,6 +60,7 @@ void *alloc_kernel_stack(void)
 	for (unsigned long i = 0; i < KSTACK_SLOTS; i++)
 		if (!slot_in_use(i)) {
 			slot_used[i / 64] |= 1ULL << (i % 64);
+			nr_stacks++;
 			slot = i;
 			break;
 		}
@@ -74,6 +79,7 @@ void *alloc_kernel_stack(void)
 			unmap_stack_pages(base, i);
 			spin_lock_irqsave(&kstack_lock, irq);
 			slot_used[slot / 64] &= ~(1ULL << (slot % 64));
+			nr_stacks--;
 			spin_unlock_irqrestore(&kstack_lock, irq);
 			return NULL;
 		}
@@ -98,7 +104,14 @@ void free_kernel_stack(void *top)
 	unmap_stack_pages(STACK_AREA + slot * KSTACK_SLOT, KSTACK_PAGES);
 	spin_lock_irqsave(&kstack_lock, irq);
 	slot_used[slot / 64] &= ~(1ULL << (slot % 64));
+	nr_stacks--;
 	spin_unlock_irqrestore(&kstack_lock, irq);
+}
+
+/* How many stacks are allocated now (for leak checks in tests). */
+unsigned int nr_kernel_stacks(void)
+{
+	return READ_ONCE(nr_stacks);
 }
 
 /* Called from fault handlers: no locks, just reads. */

@@ -73,6 +73,7 @@ void unmap_page(unsigned long va);
 /* A stack of KERNEL_STACK_SIZE with an unmapped guard page below it; returns the top. */
 void *alloc_kernel_stack(void);
 void free_kernel_stack(void *top);
+unsigned int nr_kernel_stacks(void);   /* allocated now */
 bool addr_is_stack_guard(unsigned long va);
 
 /* Kernel heap (mm/kmalloc.c). */

@@ -658,9 +658,34 @@ bool rq_has_runnable(struct rq *rq)
 
 /* ---- tasks -------------------------------------------------------------------------------------- */
 
+/*
+ * References (p->usage): a new task holds one on itself until it is dead and
+ * off its CPU (dropped in finish_task_switch); anyone else who keeps a
+ * pointer across the task's exit holds one too. A new reference can only be
+ * taken from an existing one: at 0 the task is already queued for freeing,
+ * and counting it up again would queue it (and free its stack) twice.
+ */
 void get_task_struct(struct task_struct *p)
 {
-	__atomic_add_fetch(&p->usage, 1, __ATOMIC_RELAXED);
+	if (unlikely(__atomic_fetch_add(&p->usage, 1, __ATOMIC_RELAXED) <= 0)) {
+		printk("sched: get_task_struct on task %d (%s), which was already released\n",
+		       p->tid, p->comm);
+		__warn(__FILE__, __LINE__, "get_task_struct on a released task");
+	}
+}
+
+/* A reference unless the task was already released (then false). Only
+ * meaningful while the memory is still there, i.e. not yet reaped. */
+bool tryget_task_struct(struct task_struct *p)
+{
+	int old = __atomic_load_n(&p->usage, __ATOMIC_RELAXED);
+
+	do {
+		if (old <= 0)
+			return false;
+	} while (!__atomic_compare_exchange_n(&p->usage, &old, old + 1, false,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return true;
 }
 
 /* Tasks whose last reference is gone; freed by reap_dead_tasks() in task

@@ -41,5 +41,6 @@ __noreturn void do_task_dead(void);
 void sched_hotplug_init(void);
 unsigned int sched_migrate_tasks_away(unsigned int cpu, bool dying);
 bool rq_has_runnable(struct rq *rq);
+bool tryget_task_struct(struct task_struct *p);
 
 #endif

@@ -1,11 +1,12 @@
 /*
  * sched_test.c — in-kernel tests of the scheduler and its companions:
  * kthreads, parking, completions, wait queues, the mutex, msleep,
- * preemption, binding, smpboot threads. Run with ktest=sched (they need a
+ * preemption, binding, smpboot threads, reaping stopped threads. Run with ktest=sched (they need a
  * sleeping context: the ktest runner's thread).
  */
 #include <grace/completion.h>
 #include <grace/ktest.h>
+#include <grace/mm.h>
 #include <grace/kthread.h>
 #include <grace/mutex.h>
 #include <grace/printk.h>
@@ -450,6 +451,101 @@ KTEST(sched_bind, "sched.bind")
 	KTEST_EXPECT_MSG(busy_cpu_seen == 0, "running thread not moved to CPU 0 (on %d)", busy_cpu_seen);
 	WRITE_ONCE(busy_bind_stop, 1);
 	kthread_stop(k);
+}
+
+/* ---- sched.reap ---- */
+
+/*
+ * The hotplug torture's workload pattern without the hotplug: a thread moves
+ * itself between CPUs (set_cpus_allowed_ptr on itself), resets its affinity,
+ * and is stopped; over and over. Two legal endings alternate:
+ *   - it runs until kthread_should_stop();
+ *   - it returns on its own and is dead and released (only the stopper's
+ *     reference left) before kthread_stop() — the stopper holds a reference
+ *     from creation on, as kthread.c requires.
+ * Each kthread_stop() must return the thread's result, and once the dead are
+ * reaped exactly as many kernel stacks are allocated as before.
+ */
+#define REAP_ROUNDS 16
+#define REAP_UNTIL_STOP 1L
+
+static volatile int reap_misplaced, reap_moved;
+
+static int reap_fn(void *data)
+{
+	long arg = (long)data;
+	unsigned int round = (unsigned int)(arg >> 1), n = num_online_cpus();
+
+	for (unsigned int i = 0; i < 4; i++) {
+		unsigned int pick = (round + i) % (n ? n : 1), cpu, target = 0;
+
+		for_each_online_cpu(cpu)
+			if (pick-- == 0)
+				target = cpu;
+		if (set_cpus_allowed_ptr(current, cpumask_of(target)) == 0 &&
+		    smp_processor_id() != target)
+			__atomic_add_fetch(&reap_misplaced, 1, __ATOMIC_RELAXED);
+		msleep(1);
+	}
+	set_cpus_allowed_ptr(current, &cpu_possible_mask);
+	__atomic_add_fetch(&reap_moved, 1, __ATOMIC_RELEASE);
+	if (arg & REAP_UNTIL_STOP)
+		while (!kthread_should_stop())
+			msleep(1);
+	return (int)round;
+}
+
+KTEST(sched_reap, "sched.reap")
+{
+	reap_dead_tasks();
+	unsigned int start = nr_kernel_stacks();
+	u64 deadline;
+
+	reap_misplaced = reap_moved = 0;
+	for (unsigned int round = 0; round < REAP_ROUNDS && !t->failed; round++) {
+		bool on_its_own = round & 1;
+		long arg = (long)round << 1 | (on_its_own ? 0 : REAP_UNTIL_STOP);
+		struct task_struct *k = kthread_create(reap_fn, (void *)arg, "reap/%u", round);
+
+		KTEST_EXPECT(k != NULL);
+		if (!k)
+			break;
+		if (on_its_own)
+			get_task_struct(k);
+		wake_up_process(k);
+		/* Stopped before threadfn runs, it would return -EINTR: let it move first. */
+		deadline = ktime_get_ns() + 2000000000ULL;
+		while (__atomic_load_n(&reap_moved, __ATOMIC_ACQUIRE) != (int)round + 1 &&
+		       ktime_get_ns() < deadline)
+			msleep(1);
+		if (on_its_own) {
+			/* Dead and off its CPU: it dropped its own reference. */
+			deadline = ktime_get_ns() + 2000000000ULL;
+			while (READ_ONCE(k->usage) > 1 && ktime_get_ns() < deadline)
+				msleep(1);
+			KTEST_EXPECT_MSG(k->state == TASK_DEAD && READ_ONCE(k->usage) == 1,
+					 "round %u: thread did not end (state %#x usage %d)",
+					 round, k->state, k->usage);
+		}
+		int ret = kthread_stop(k);
+
+		KTEST_EXPECT_MSG(ret == (int)round, "round %u: kthread_stop returned %d", round, ret);
+		if (on_its_own)
+			put_task_struct(k);
+	}
+	KTEST_EXPECT_MSG(reap_misplaced == 0, "%d self-migrations returned on the wrong CPU",
+			 reap_misplaced);
+	/* A thread drops its own reference after it switched out, maybe after
+	 * kthread_stop() returned: reap until the count settles. */
+	deadline = ktime_get_ns() + 2000000000ULL;
+	for (;;) {
+		reap_dead_tasks();
+		if (nr_kernel_stacks() == start || ktime_get_ns() >= deadline)
+			break;
+		msleep(1);
+	}
+	KTEST_EXPECT_MSG(nr_kernel_stacks() == start, "%u kernel stacks before, %u after %d threads",
+			 start, nr_kernel_stacks(), REAP_ROUNDS);
 }
 
 /* ---- sched.smpboot ---- */
