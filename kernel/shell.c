@@ -199,6 +199,21 @@ static void history_add(const char *s)
 }
 
 /* Read one key: a byte, or one of enum key for an escape sequence. */
+/* The final letter of an arrow/Home/End sequence, the same after ESC O (SS3)
+ * and after ESC [ (CSI); KEY_NONE for any other byte. */
+static int cursor_key(int c)
+{
+	switch (c) {
+	case 'A': return KEY_UP;
+	case 'B': return KEY_DOWN;
+	case 'C': return KEY_RIGHT;
+	case 'D': return KEY_LEFT;
+	case 'H': return KEY_HOME;
+	case 'F': return KEY_END;
+	}
+	return KEY_NONE;
+}
+
 static int read_key(void)
 {
 	int c = console_getc_wait();
@@ -207,16 +222,7 @@ static int read_key(void)
 		return c;
 	c = console_getc_wait();
 	if (c == 'O') { /* SS3: what some terminals send for Home/End/arrows */
-		c = console_getc_wait();
-		switch (c) {
-		case 'A': return KEY_UP;
-		case 'B': return KEY_DOWN;
-		case 'C': return KEY_RIGHT;
-		case 'D': return KEY_LEFT;
-		case 'H': return KEY_HOME;
-		case 'F': return KEY_END;
-		}
-		return KEY_NONE;
+		return cursor_key(console_getc_wait());
 	}
 	if (c != '[')
 		return KEY_NONE; /* ESC then something else: drop both */
@@ -235,13 +241,9 @@ static int read_key(void)
 		if (param > 1000)
 			param = 1000;
 	}
+	if (cursor_key(c) != KEY_NONE)
+		return cursor_key(c);
 	switch (c) {
-	case 'A': return KEY_UP;
-	case 'B': return KEY_DOWN;
-	case 'C': return KEY_RIGHT;
-	case 'D': return KEY_LEFT;
-	case 'H': return KEY_HOME;
-	case 'F': return KEY_END;
 	case '~':
 		switch (param) {
 		case 1: case 7: return KEY_HOME;
