@@ -130,5 +130,10 @@ void pv_set_cpu_apicid(u32 (*fn)(int cpu));
 void pv_spinlock_init(unsigned int possible_cpus);
 /* The choice and its reason, for `lockstat`. */
 extern char pv_spinlock_reason[96];
+/*
+ * The ops of backend `b`, or NULL when this machine cannot run it (kvm needs
+ * KVM with PV_UNHALT; ipi needs nothing). For a live switch (pv_switch.c).
+ */
+const struct pv_lock_ops *pv_backend_ops(enum pv_backend b);
 
 #endif

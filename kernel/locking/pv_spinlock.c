@@ -108,6 +108,21 @@ static const struct pv_lock_ops ipi_ops = {
 
 /* ---- choice ---- */
 
+const struct pv_lock_ops *pv_backend_ops(enum pv_backend b)
+{
+	switch (b) {
+	case PV_NATIVE:
+		return &pv_lock_ops_native;
+	case PV_IPI:
+		return &ipi_ops;
+	case PV_KVM:
+		return pv_facts.kvm && (pv_facts.kvm_features & (1U << KVM_FEATURE_PV_UNHALT)) ?
+		       &kvm_ops : NULL;
+	default:
+		return NULL;
+	}
+}
+
 static void pv_read_cpuid_facts(struct pv_cpuid_facts *f)
 {
 	u32 a, b, c, d;
@@ -174,7 +189,7 @@ void pv_spinlock_init(unsigned int possible_cpus)
 		b = PV_IPI;
 		snprintf(why, sizeof(why), "pvspin=ipi");
 	} else if (!strcmp(pvspin_mode, "kvm")) {
-		if (pv_facts.kvm && (pv_facts.kvm_features & (1U << KVM_FEATURE_PV_UNHALT))) {
+		if (pv_backend_ops(PV_KVM)) {
 			b = PV_KVM;
 			snprintf(why, sizeof(why), "pvspin=kvm");
 		} else {
