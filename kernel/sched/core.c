@@ -410,7 +410,10 @@ void schedule_preempt_disabled(void)
 /* From preempt_enable() when the count reached zero with a reschedule due. */
 void preempt_schedule(void)
 {
-	if (!sched_ready || preempt_count() != 0 || irqs_disabled() || !current)
+	/* Not from a hardware interrupt, even one that turned interrupts back
+	 * on (locktorture's nesting handlers): a switch there would strand the
+	 * interrupted context; irq_exit_preempt is that path's preemption point. */
+	if (!sched_ready || preempt_count() != 0 || irqs_disabled() || !current || in_irq())
 		return;
 	do {
 		preempt_disable();
