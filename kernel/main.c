@@ -154,6 +154,7 @@ static int kernel_init(void *unused)
 	/* A deliberate fault (`fault=<kind>`) once every CPU is up. */
 	fault_inject_from_param();
 	hotplug_torture_start();
+	locktorture_start();
 	ktest_run_selected();
 	shell_main();
 }

@@ -318,6 +318,7 @@ static void pv_kick_interrupt(struct pt_regs *regs, void *data)
 {
 	(void)regs;
 	(void)data;
+	pv_kick_received();
 }
 
 static void smp_pv_kick(int cpu)
@@ -366,10 +367,12 @@ void smp_send_reschedule(unsigned int cpu)
 #define NMI_REASON_STOP      1u
 #define NMI_REASON_BACKTRACE 2u
 #define NMI_REASON_PING      4u
+#define NMI_REASON_CALL      8u
 
 static DEFINE_PER_CPU(u32, nmi_reasons);
 static DEFINE_PER_CPU(u32, nmi_bt_seq);    /* bumped after each backtrace */
 static DEFINE_PER_CPU(u32, nmi_pings);
+static DEFINE_PER_CPU(nmi_call_fn, nmi_call);
 static u32 nmi_unknown;                    /* NMIs with no reason (latched extras, hardware) */
 static u32 cpus_stopped;
 
@@ -385,6 +388,20 @@ static void nmi_request(unsigned int cpu, u32 reason)
 	 * handler's acquire exchange. */
 	__atomic_fetch_or(&per_cpu(nmi_reasons, cpu), reason, __ATOMIC_RELEASE);
 	smp_send_nmi(cpu);
+}
+
+bool smp_send_nmi_call(unsigned int cpu, nmi_call_fn fn)
+{
+	nmi_call_fn none = NULL;
+
+	if (cpu >= nr_cpu_ids || !cpu_online(cpu) || !fn)
+		return false;
+	/* Release: the callback's data is visible to the handler's acquire. */
+	if (!__atomic_compare_exchange_n(&per_cpu(nmi_call, cpu), &none, fn, false,
+					 __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		return false;   /* one call already pending there */
+	nmi_request(cpu, NMI_REASON_CALL);
+	return true;
 }
 
 static __noreturn void stop_this_cpu(void)
@@ -411,6 +428,12 @@ static void smp_nmi_handler(struct pt_regs *regs)
 	}
 	if (r & NMI_REASON_PING)
 		__atomic_fetch_add(this_cpu_ptr(&nmi_pings), 1, __ATOMIC_RELEASE);
+	if (r & NMI_REASON_CALL) {
+		nmi_call_fn fn = __atomic_exchange_n(this_cpu_ptr(&nmi_call), NULL, __ATOMIC_ACQUIRE);
+
+		if (fn)
+			fn(regs);
+	}
 	if (!r)
 		__atomic_fetch_add(&nmi_unknown, 1, __ATOMIC_RELAXED);
 }

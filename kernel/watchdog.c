@@ -28,6 +28,7 @@
 #include <asm/cpu.h>
 #include <grace/backtrace.h>
 #include <grace/cpuhotplug.h>
+#include <grace/panic.h>
 #include <grace/param.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
@@ -44,6 +45,8 @@ static bool watchdog_on = true;
 param_int("watchdog.softlockup_s", softlockup_s, 1, 600, "report a CPU that has not scheduled for this long");
 param_int("watchdog.hardlockup_s", hardlockup_s, 1, 600, "report a CPU whose tick stopped for this long");
 param_bool("watchdog.enabled", watchdog_on, "run the lockup detectors");
+static bool watchdog_panic;
+param_bool("watchdog.panic", watchdog_panic, "panic after a lockup report (end a test run at once)");
 
 static DEFINE_PER_CPU(bool, wd_enabled);
 static DEFINE_PER_CPU(u64, wd_gen);            /* bumped at each enable */
@@ -88,6 +91,8 @@ static void check_soft(struct pt_regs *regs, unsigned int cpu, u64 now)
 	printk("!!! watchdog: BUG: soft lockup - CPU#%u stuck for %llus! [%s]\n", cpu,
 	       (unsigned long long)((now - touched) / 1000000000ULL), current ? current->comm : "?");
 	print_backtrace(regs->rip, regs->rbp);
+	if (watchdog_panic)
+		panic("soft lockup on CPU#%u (watchdog.panic=1)", cpu);
 }
 
 static void check_hard(unsigned int cpu, u64 now)
@@ -117,6 +122,8 @@ static void check_hard(unsigned int cpu, u64 now)
 	printk("!!! watchdog: BUG: hard LOCKUP on CPU#%d (its tick stopped %llus ago; noticed by CPU#%u)\n",
 	       buddy, (unsigned long long)((now - this_cpu_read(wd_buddy_since)) / 1000000000ULL), cpu);
 	trigger_single_cpu_backtrace((unsigned int)buddy);
+	if (watchdog_panic)
+		panic("hard lockup on CPU#%d (watchdog.panic=1)", buddy);
 }
 
 void watchdog_tick(struct pt_regs *regs)

@@ -116,6 +116,8 @@ int qspinlock_parse_bugs(const char *s, unsigned int *bits);
 
 /* ---- kernel side (kernel/locking/pv_spinlock.c) ---- */
 
+/* The kick IPI's handler calls this: ends a halt+IPI wait on this CPU. */
+void pv_kick_received(void);
 /* SMP code installs the IPI sender; default: no-op (single CPU). */
 void pv_kick_ipi(int cpu);
 void pv_set_kick_ipi(void (*fn)(int cpu));

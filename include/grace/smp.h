@@ -98,6 +98,15 @@ void flush_smp_call_function_queue(void);
 void smp_send_reschedule(unsigned int cpu);
 /* A raw NMI to one CPU (delivery mode NMI; the vector is ignored). */
 void smp_send_nmi(unsigned int cpu);
+/*
+ * NMI `cpu` and have it run fn(regs) in NMI context. One call may be
+ * pending per CPU: returns false (and sends nothing) while another is, or
+ * when `cpu` is not online. For tests that must land inside whatever the CPU
+ * is doing, e.g. locktorture's NMI locks.
+ */
+struct pt_regs;
+typedef void (*nmi_call_fn)(struct pt_regs *regs);
+bool smp_send_nmi_call(unsigned int cpu, nmi_call_fn fn);
 /* NMI `cpu` and have it print its backtrace; false if it did not answer. */
 bool trigger_single_cpu_backtrace(unsigned int cpu);
 /* Every online CPU prints its backtrace, one at a time (`bt all`);

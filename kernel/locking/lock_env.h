@@ -11,6 +11,7 @@
  *   lock_irq_save()      interrupts off; returns whether they were on
  *   lock_irq_restore(on) interrupts back on if `on`
  *   lock_in_nmi()        true in NMI context (never halt there)
+ *   lock_race_delay()    torture: maybe pause at a race window (else nothing)
  */
 #ifndef KERNEL_LOCKING_LOCK_ENV_H
 #define KERNEL_LOCKING_LOCK_ENV_H
@@ -22,6 +23,7 @@ void lock_cpu_relax(void);
 bool lock_irq_save(void);
 void lock_irq_restore(bool were_on);
 bool lock_in_nmi(void);
+static inline void lock_race_delay(void) { }
 #define QSPINLOCK_DEBUG 1   /* host tests always check the invariants */
 #else
 #include <asm/cpu.h>
@@ -31,6 +33,7 @@ static inline void lock_cpu_relax(void) { cpu_relax(); }
 static inline bool lock_irq_save(void) { return (local_irq_save() & X86_RFLAGS_IF) != 0; }
 static inline void lock_irq_restore(bool were_on) { if (were_on) sti(); }
 static inline bool lock_in_nmi(void) { return in_nmi(); }
+void lock_race_delay(void);   /* kernel/locking/pv_spinlock.c */
 #ifdef CONFIG_DEBUG
 #define QSPINLOCK_DEBUG 1
 #else

@@ -17,6 +17,9 @@
  * Parameters:
  *   pvspin=auto|off|kvm|ipi     backend (default auto)
  *   qspinlock.pv_spin=N         spins before a PV waiter halts (default 4096)
+ *   qspinlock.pv_wake_any=0|1   halt+IPI: any interrupt ends a wait (default 0:
+ *                               only a kick does)
+ *   qspinlock.race_delay_us=N   random pause at the PV race windows (torture)
  *   locktorture.bug=NAME[,..]   inject a bug into the lock code:
  *       pv_lost_wakeup  pv_wait halts without re-checking the value
  *       pv_drop_kick    PV kicks are never sent
@@ -28,10 +31,13 @@
 #include <asm/cpu.h>
 #include <grace/irq.h>
 #include <grace/param.h>
+#include <grace/percpu.h>
+#include <grace/time.h>
 #include <grace/printk.h>
 #include <grace/qspinlock.h>
 #include <grace/qspinlock_pv.h>
 #include <grace/string.h>
+#include "lock_env.h"
 
 static char pvspin_mode[8] = "auto";
 param_string("pvspin", pvspin_mode, "paravirt spinlocks: auto|off|kvm|ipi");
@@ -54,6 +60,64 @@ void pv_set_kick_ipi(void (*fn)(int cpu)) { kick_ipi_fn = fn ? fn : kick_ipi_non
 void pv_set_cpu_apicid(u32 (*fn)(int cpu)) { cpu_apicid_fn = fn ? fn : apicid_identity; }
 void pv_kick_ipi(int cpu) { kick_ipi_fn(cpu); }
 
+/*
+ * How a halt+IPI waiter sleeps. pv_wait() has turned interrupts off and
+ * re-checked the value; the kick it waits for can only arrive from now on
+ * (an IPI stays pending while interrupts are off and ends `sti; hlt`).
+ * Every kick IPI handled on this CPU bumps pv_kicks, so the waiter halts
+ * again after any other wake-up — the tick, a device, an NMI, another
+ * interrupt's own lock wait nested inside this one — until a kick came.
+ * That is what makes a lost kick a real hang here, as it is on a tickless
+ * kernel, instead of a delay of one tick: qspinlock.pv_wake_any=1 gives the
+ * plain `sti; hlt` (any interrupt ends the wait) to compare.
+ * A counter, not a flag: a wait nested in an interrupt that arrived during
+ * this one must not consume the kick meant for the outer one.
+ */
+static DEFINE_PER_CPU(u64, pv_kicks);
+static bool pv_wake_any;
+param_bool("qspinlock.pv_wake_any", pv_wake_any,
+	   "PV halt+IPI: any interrupt ends a wait (default: only a kick)");
+
+void pv_kick_received(void)
+{
+	this_cpu_inc(pv_kicks);
+}
+
+static void kick_only_halt(void)
+{
+	u64 k0 = this_cpu_read(pv_kicks);
+
+	do {
+		safe_halt();   /* sti; hlt: no interrupt slips in between */
+		cli();
+	} while (!pv_wake_any && this_cpu_read(pv_kicks) == k0);
+}
+
+/*
+ * qspinlock.race_delay_us=N: a random 0..N-1 µs pause at the points where
+ * the paravirt protocol races with a concurrent kick (lock_race_delay() in
+ * qspinlock_paravirt.h). Widens those windows so locktorture meets the races
+ * in seconds instead of hours; the correct code must pass with it on.
+ */
+static int race_delay_us;
+param_int("qspinlock.race_delay_us", race_delay_us, 0, 1000,
+	  "random pause at the PV lock's race windows (torture)");
+static DEFINE_PER_CPU(u64, race_rng);
+
+void lock_race_delay(void)
+{
+	u64 x;
+
+	if (!race_delay_us)
+		return;
+	x = this_cpu_read(race_rng) ?: rdtsc() | 1;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	this_cpu_write(race_rng, x);
+	udelay(x % (u64)race_delay_us);
+}
+
 /* ---- KVM ---- */
 
 static void kvm_hypercall(const struct kvm_hypercall_regs *r)
@@ -71,8 +135,10 @@ static void kvm_hypercall(const struct kvm_hypercall_regs *r)
 static bool kvm_pv_halt(bool irqs_were_on)
 {
 	if (irqs_were_on) {
-		safe_halt();   /* sti; hlt: no interrupt slips in between */
-		cli();         /* pv_wait() restores the caller's state */
+		/* The KVM kick wakes the vCPU without an interrupt: any wake-up
+		 * ends this wait (a spurious one costs a re-check). */
+		safe_halt();
+		cli();
 	} else {
 		hlt();
 	}
@@ -97,8 +163,7 @@ static bool ipi_pv_halt(bool irqs_were_on)
 {
 	if (!irqs_were_on)
 		return false;   /* an IPI could not end this hlt: keep spinning instead */
-	safe_halt();
-	cli();
+	kick_only_halt();
 	return true;
 }
 

@@ -210,6 +210,9 @@ queue:
 		 */
 		while ((val = __atomic_load_n(&lock->val, __ATOMIC_ACQUIRE)) & _Q_LOCKED_PENDING_MASK)
 			lock_cpu_relax();
+		/* Nobody else may take the lock now (see set_locked): torture may
+		 * stretch this window to prove it. */
+		lock_race_delay();
 		/* n,0,0 -> 0,0,1 if nobody queued behind us. */
 		if ((val & _Q_TAIL_MASK) == tail &&
 		    __atomic_compare_exchange_n(&lock->val, &val, _Q_LOCKED_VAL, false,

@@ -144,6 +144,8 @@ static bool pv_wait(u8 *ptr, u8 val)
 
 	if (lock_in_nmi())
 		return false;
+	/* The race: the kick may land right here, before interrupts go off. */
+	lock_race_delay();
 	irqs_were_on = lock_irq_save();
 	if ((qspinlock_bugs & QSPIN_BUG_PV_LOST_WAKEUP) ||
 	    __atomic_load_n(ptr, __ATOMIC_ACQUIRE) == val) {

@@ -1,0 +1,732 @@
+/*
+ * locktorture.c — hammer one lock from every CPU and prove mutual exclusion.
+ *
+ * Boot with torture.lock=1 (or run `locktorture [TYPE] [SECONDS]` in the
+ * shell). For locktorture.duration_s seconds:
+ *
+ *  - Writers (locktorture.writers, default one per online CPU, each bound
+ *    to a CPU) take the lock under test — `qspinlock` (a spinlock_t, with
+ *    whatever paravirt backend pvspin= chose), `tas` or `ticket` — and inside
+ *    the critical section check that nobody else is inside (an atomic
+ *    occupancy count and an owner field re-read after the hold), bump a
+ *    plain counter, and hold for a short random time with rare long holds.
+ *  - Interrupts and NMIs take torture locks while tasks hold or wait for
+ *    others (locktorture.irq=1, default): every CPU's torture timer takes
+ *    an irq lock from the tick, and now and then NMIs another CPU whose NMI
+ *    handler takes an NMI lock. Both check exclusivity the same way.
+ *  - Once per interval a "nesting chain" drives one CPU through every MCS
+ *    node and past them (qspinlock nodes are per CPU and per context):
+ *
+ *        coordinator A holds L0..L3 and Ln        target CPU B
+ *        ask B's writer to take L0       ──▶  task  queues on L0: node 0
+ *        IPI class 0xc                   ──▶  irq   queues on L1: node 1
+ *        IPI class 0xd (nests, IF on)    ──▶  irq   queues on L2: node 2
+ *        IPI class 0xe (nests)           ──▶  irq   queues on L3: node 3
+ *        NMI                             ──▶  nmi   no node left: trylock spin
+ *        release Ln, L3, L2, L1, L0      ◀──  each level gets its lock, returns
+ *
+ *    A checks each step from outside: L_k's tail must name (B, k), and B's
+ *    nesting count must reach 5 for the overflow. With native locks A also
+ *    sets the pending bit of the locks it holds (it plays the pending waiter
+ *    too), so B queues instead of taking the pending slot.
+ *
+ * Every locktorture.interval_s seconds:
+ *     locktorture: Writes:  Total: N  Max/Min: a/b  Fail: f
+ * (Max/Min over writers' acquisitions in the interval; "???" is appended
+ * when max > 2 × min — unfairness; "!!!" on any failure.) A writer that
+ * makes no progress for locktorture.stall_s seconds is a failure ("stall"),
+ * checked from its CPU's torture timer, so it is seen even when the stuck
+ * writer starves every thread on that CPU; so is a watchdog report. A hang
+ * that stops every CPU is left to the lockup watchdog (watchdog.panic=1
+ * ends the run with it). At the end: totals, the nesting summary and
+ * "End of test: SUCCESS|FAILURE"; with torture.lock=1 the machine powers off
+ * with that verdict (locktorture.poweroff=0 keeps it running).
+ *
+ * The injected lock bugs (locktorture.bug=, see docs/locking.md) are what
+ * this test must catch: scenarios locktorture-bug-*.
+ */
+#include <asm/apic.h>
+#include <asm/cpu.h>
+#include <grace/cpumask.h>
+#include <grace/delay.h>
+#include <grace/irq.h>
+#include <grace/kthread.h>
+#include <grace/lockstat.h>
+#include <grace/mm.h>
+#include <grace/param.h>
+#include <grace/percpu.h>
+#include <grace/printk.h>
+#include <grace/qspinlock_pv.h>
+#include <grace/reboot.h>
+#include <grace/sched.h>
+#include <grace/shell.h>
+#include <grace/simple_locks.h>
+#include <grace/smp.h>
+#include <grace/spinlock.h>
+#include <grace/string.h>
+#include <grace/time.h>
+#include <grace/timer.h>
+#include <grace/torture.h>
+#include <grace/watchdog.h>
+
+static bool torture_lock;
+static char lt_type_param[12] = "qspinlock";
+static int lt_duration_s = 10;
+static int lt_interval_s = 1;
+static int lt_writers;              /* 0: one per online CPU */
+static bool lt_irq = true;
+static int lt_stall_s = 5;
+static int lt_long_hold_us = 2000;
+static bool lt_poweroff = true;
+param_bool("torture.lock", torture_lock, "run the lock torture test at boot");
+param_string("locktorture.type", lt_type_param, "lock under test: qspinlock|tas|ticket");
+param_int("locktorture.duration_s", lt_duration_s, 1, 86400, "how long the lock torture runs");
+param_int("locktorture.interval_s", lt_interval_s, 1, 3600, "seconds between statistics lines");
+param_int("locktorture.writers", lt_writers, 0, NR_CPUS_MAX, "writer threads (0: one per online CPU)");
+param_bool("locktorture.irq", lt_irq, "irq and NMI handlers take torture locks; nesting chain");
+param_int("locktorture.stall_s", lt_stall_s, 1, 3600, "a writer without progress this long is a failure");
+param_int("locktorture.long_hold_us", lt_long_hold_us, 0, 1000000, "length of the rare long holds");
+param_bool("locktorture.poweroff", lt_poweroff, "power off with the verdict when torture.lock=1 ends");
+
+enum lt_type { LT_QSPINLOCK, LT_TAS, LT_TICKET };
+static const char *const lt_type_names[] = { "qspinlock", "tas", "ticket" };
+
+struct lt_writer {
+	struct task_struct *task;
+	unsigned int id, cpu;
+	u64 rng;
+	u64 acquisitions;        /* written by the writer only */
+	u64 seen;                /* the stats thread's last look */
+	u64 stall_seen;          /* the stall check's last look (its CPU's timer) */
+	u64 last_progress_ns;
+	bool stalled, exited;
+};
+
+static struct {
+	enum lt_type type;
+	const char *backend;
+	unsigned int nr_writers;
+	struct lt_writer *w;
+	volatile bool stop;
+	u64 start_ns;
+	int errors;              /* failures of any kind */
+	u64 fail_cs;             /* critical-section overlaps seen */
+	u64 counter;             /* plain ++ inside the critical section */
+	u32 inside;
+	int owner;
+} lt;
+
+static union {
+	spinlock_t sl;
+	tas_lock_t tas;
+	ticket_lock_t ticket;
+} lt_lock;
+
+/* ---- small helpers ---- */
+
+static u64 lt_rand(u64 *s)
+{
+	u64 x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *s = x;
+}
+
+static void lt_error(const char *what)
+{
+	__atomic_add_fetch(&lt.errors, 1, __ATOMIC_RELAXED);
+	printk("locktorture: FAIL %s !!!\n", what);
+}
+
+static void lt_lock_acquire(void)
+{
+	switch (lt.type) {
+	case LT_QSPINLOCK:
+		spin_lock(&lt_lock.sl);
+		break;
+	case LT_TAS:
+		preempt_disable();
+		tas_spin_lock(&lt_lock.tas);
+		break;
+	case LT_TICKET:
+		preempt_disable();
+		ticket_spin_lock(&lt_lock.ticket);
+		break;
+	}
+}
+
+static void lt_lock_release(void)
+{
+	switch (lt.type) {
+	case LT_QSPINLOCK:
+		spin_unlock(&lt_lock.sl);
+		break;
+	case LT_TAS:
+		tas_spin_unlock(&lt_lock.tas);
+		preempt_enable();
+		break;
+	case LT_TICKET:
+		ticket_spin_unlock(&lt_lock.ticket);
+		preempt_enable();
+		break;
+	}
+}
+
+/*
+ * Inside a critical section: the occupancy count must go 0 -> 1, and the
+ * owner we wrote must still be ours after the hold. Returns false on overlap.
+ */
+static bool cs_enter(u32 *inside, int *owner, int me)
+{
+	bool ok = __atomic_add_fetch(inside, 1, __ATOMIC_SEQ_CST) == 1;
+
+	WRITE_ONCE(*owner, me);
+	return ok;
+}
+
+static bool cs_exit(u32 *inside, int *owner, int me)
+{
+	bool ok = READ_ONCE(*owner) == me;
+
+	__atomic_sub_fetch(inside, 1, __ATOMIC_SEQ_CST);
+	return ok;
+}
+
+/* ---- the nesting chain ---- */
+
+#define NEST_LEVELS 4              /* L0 (task) .. L3 (third nested irq) */
+static spinlock_t nest_lock[NEST_LEVELS] = { SPINLOCK_INIT, SPINLOCK_INIT, SPINLOCK_INIT, SPINLOCK_INIT };
+static DEFINE_SPINLOCK(nest_nmi_lock);
+static u32 chain_req[NR_CPUS_MAX];   /* coordinator -> writer: take L0 now */
+static int chain_target = -1;        /* CPU under the chain (timers/NMIs keep off it) */
+static u64 chain_done[NEST_LEVELS + 1];
+static struct {
+	u64 ok, skipped;
+} chain_st;
+
+static void nest_irq(struct pt_regs *regs, void *data)
+{
+	unsigned int k = (unsigned int)(uintptr_t)data;
+
+	(void)regs;
+	/* Interrupts back on while we wait, so the next class can nest here. */
+	sti();
+	spin_lock(&nest_lock[k]);
+	spin_unlock(&nest_lock[k]);
+	cli();
+	__atomic_add_fetch(&chain_done[k], 1, __ATOMIC_RELEASE);
+}
+
+static void nest_nmi(struct pt_regs *regs)
+{
+	(void)regs;
+	spin_lock(&nest_nmi_lock);
+	spin_unlock(&nest_nmi_lock);
+	__atomic_add_fetch(&chain_done[NEST_LEVELS], 1, __ATOMIC_RELEASE);
+}
+
+/* Wait up to `ms` for cond(); false on timeout. */
+#define wait_cond(cond, ms) ({ \
+	u64 __dl = ktime_get_ns() + (u64)(ms) * 1000000ULL; \
+	bool __ok = true; \
+	while (!(cond)) { \
+		if (ktime_get_ns() > __dl) { __ok = (cond); break; } \
+		cpu_relax(); \
+	} \
+	__ok; })
+
+static bool tail_is(spinlock_t *l, unsigned int cpu, unsigned int idx)
+{
+	u32 v = queued_spin_value(&l->q);
+
+	return (v & _Q_TAIL_MASK) == qspinlock_encode_tail(cpu, idx);
+}
+
+/* Also play the pending waiter, so a native newcomer must queue. */
+static void hold_pending(spinlock_t *l)
+{
+	if (!qspinlock_pv_active)
+		__atomic_fetch_or(&l->q.val, _Q_PENDING_VAL, __ATOMIC_RELAXED);
+}
+
+static void drop_pending(spinlock_t *l)
+{
+	if (!qspinlock_pv_active)
+		__atomic_store_n(&l->q.pending, 0, __ATOMIC_RELAXED);
+}
+
+static void kick_nest_ipi(unsigned int cpu, unsigned int k)
+{
+	/* A halted PV waiter takes it too: it halts with interrupts on. */
+	lapic_send_ipi(cpu_physical_id(cpu), APIC_ICR_FIXED, (u8)LOCKTORTURE_NEST_VECTOR(k));
+}
+
+/*
+ * One chain on `target`, driven from this CPU with preemption off. Returns
+ * false on a real failure (a step that did not happen within its time).
+ */
+static bool nest_chain(unsigned int target)
+{
+	u64 done[NEST_LEVELS + 1];
+	bool ok = true;
+	char msg[96];
+	unsigned int k, reached = 0;
+
+	for (k = 0; k <= NEST_LEVELS; k++)
+		done[k] = __atomic_load_n(&chain_done[k], __ATOMIC_ACQUIRE);
+	WRITE_ONCE(chain_target, (int)target);
+	for (k = 0; k < NEST_LEVELS; k++) {
+		spin_lock(&nest_lock[k]);
+		hold_pending(&nest_lock[k]);
+	}
+	spin_lock(&nest_nmi_lock);
+	hold_pending(&nest_nmi_lock);
+
+	__atomic_store_n(&chain_req[target], 1, __ATOMIC_RELEASE);
+	if (!wait_cond(tail_is(&nest_lock[0], target, 0), 1000)) {
+		if (__atomic_exchange_n(&chain_req[target], 0, __ATOMIC_ACQ_REL)) {
+			chain_st.skipped++;   /* its writer never came round: not a failure */
+			goto release;
+		}
+		if (!wait_cond(tail_is(&nest_lock[0], target, 0), 4000)) {
+			snprintf(msg, sizeof(msg), "chain: CPU %u did not queue on L0 with node 0", target);
+			lt_error(msg);
+			ok = false;
+			goto release;
+		}
+	}
+	reached = 1;
+	for (k = 1; k < NEST_LEVELS; k++) {
+		kick_nest_ipi(target, k);
+		if (!wait_cond(tail_is(&nest_lock[k], target, k), 5000)) {
+			snprintf(msg, sizeof(msg), "chain: CPU %u did not queue on L%u with node %u",
+				 target, k, k);
+			lt_error(msg);
+			ok = false;
+			goto release;
+		}
+		reached = k + 1;
+	}
+	if (!wait_cond(smp_send_nmi_call(target, nest_nmi), 1000)) {
+		lt_error("chain: could not send the NMI");
+		ok = false;
+		goto release;
+	}
+	if (!wait_cond(READ_ONCE(qnodes[target].nesting) >= _Q_MAX_NODES + 1, 5000)) {
+		snprintf(msg, sizeof(msg), "chain: CPU %u's NMI did not reach the overflow path", target);
+		lt_error(msg);
+		ok = false;
+		goto release;
+	}
+	reached = NEST_LEVELS + 1;
+	udelay(20);   /* let it spin on trylock a little */
+
+release:
+	/* Innermost first: each level can only finish after the one above it. */
+	drop_pending(&nest_nmi_lock);
+	spin_unlock(&nest_nmi_lock);
+	if (reached > NEST_LEVELS &&
+	    !wait_cond(__atomic_load_n(&chain_done[NEST_LEVELS], __ATOMIC_ACQUIRE) > done[NEST_LEVELS], 5000)) {
+		lt_error("chain: the NMI never got its lock");
+		ok = false;
+	}
+	for (k = NEST_LEVELS; k-- > 0;) {
+		drop_pending(&nest_lock[k]);
+		spin_unlock(&nest_lock[k]);
+		if (k < reached &&
+		    !wait_cond(__atomic_load_n(&chain_done[k], __ATOMIC_ACQUIRE) > done[k], 5000)) {
+			snprintf(msg, sizeof(msg), "chain: level %u on CPU %u never got its lock", k, target);
+			lt_error(msg);
+			ok = false;
+		}
+	}
+	WRITE_ONCE(chain_target, -1);
+	if (ok && reached > NEST_LEVELS)
+		chain_st.ok++;
+	return ok;
+}
+
+/* ---- irq and NMI torture locks ---- */
+
+static DEFINE_SPINLOCK(lt_irq_lock);
+static DEFINE_SPINLOCK(lt_nmi_lock);
+static u32 irq_inside, nmi_inside;
+static int irq_owner, nmi_owner;
+static u64 irq_acq, nmi_acq, irq_fail, nmi_fail;
+static DEFINE_PER_CPU(struct timer_list, lt_timer);
+static DEFINE_PER_CPU(u64, lt_timer_rng);
+
+static void lt_nmi(struct pt_regs *regs)
+{
+	int me = (int)smp_processor_id();
+
+	(void)regs;
+	spin_lock(&lt_nmi_lock);
+	if (!cs_enter(&nmi_inside, &nmi_owner, me))
+		__atomic_add_fetch(&nmi_fail, 1, __ATOMIC_RELAXED);
+	udelay(1);
+	if (!cs_exit(&nmi_inside, &nmi_owner, me))
+		__atomic_add_fetch(&nmi_fail, 1, __ATOMIC_RELAXED);
+	nmi_acq++;
+	spin_unlock(&lt_nmi_lock);
+}
+
+/*
+ * From this CPU's torture timer (interrupt context, so it runs even when a
+ * stuck writer keeps the CPU's threads from running): a writer of this CPU
+ * whose count has not moved for locktorture.stall_s is a failure.
+ */
+static void lt_check_stall(unsigned int cpu)
+{
+	u64 now = ktime_get_ns();
+
+	for (unsigned int i = 0; i < lt.nr_writers; i++) {
+		struct lt_writer *w = &lt.w[i];
+		u64 a;
+
+		if (w->cpu != cpu || w->stalled)
+			continue;
+		a = __atomic_load_n(&w->acquisitions, __ATOMIC_RELAXED);
+		if (a != w->stall_seen) {
+			w->stall_seen = a;
+			w->last_progress_ns = now;
+		} else if (now - w->last_progress_ns >= (u64)lt_stall_s * 1000000000ULL) {
+			char msg[96];
+
+			w->stalled = true;
+			snprintf(msg, sizeof(msg), "writer %u on CPU %u made no progress for %d s (stall)",
+				 w->id, w->cpu, lt_stall_s);
+			lt_error(msg);
+		}
+	}
+}
+
+static void lt_timer_fn(struct timer_list *t)
+{
+	unsigned int cpu = smp_processor_id();
+	u64 *rng = this_cpu_ptr(&lt_timer_rng);
+	u64 r = lt_rand(rng);
+
+	if (READ_ONCE(lt.stop))
+		return;
+	lt_check_stall(cpu);
+	if (lt_irq && READ_ONCE(chain_target) != (int)cpu) {
+		if (r & 1) {
+			spin_lock(&lt_irq_lock);   /* interrupts are off here */
+			if (!cs_enter(&irq_inside, &irq_owner, (int)cpu))
+				__atomic_add_fetch(&irq_fail, 1, __ATOMIC_RELAXED);
+			udelay(1);
+			if (!cs_exit(&irq_inside, &irq_owner, (int)cpu))
+				__atomic_add_fetch(&irq_fail, 1, __ATOMIC_RELAXED);
+			irq_acq++;
+			spin_unlock(&lt_irq_lock);
+		}
+		if ((r >> 8) % 8 == 0 && num_online_cpus() > 1) {
+			unsigned int to = (unsigned int)((r >> 16) % nr_cpu_ids);
+
+			if (to != cpu && cpu_online(to) && READ_ONCE(chain_target) != (int)to)
+				smp_send_nmi_call(to, lt_nmi);
+		}
+	}
+	mod_timer(t, jiffies + 1);
+}
+
+/* ---- writers ---- */
+
+static int lt_writer_fn(void *arg)
+{
+	struct lt_writer *w = arg;
+	int me = (int)w->cpu;
+	u64 long_odds = 2000ULL * lt.nr_writers;
+
+	while (!READ_ONCE(lt.stop)) {
+		u64 r = lt_rand(&w->rng);
+
+		if (__atomic_load_n(&chain_req[w->cpu], __ATOMIC_ACQUIRE) &&
+		    __atomic_exchange_n(&chain_req[w->cpu], 0, __ATOMIC_ACQ_REL)) {
+			/* Level 0 of the nesting chain: queue on L0 from task context,
+			 * interrupts on, so the chain's IPIs land in this slow path. */
+			spin_lock(&nest_lock[0]);
+			spin_unlock(&nest_lock[0]);
+			__atomic_add_fetch(&chain_done[0], 1, __ATOMIC_RELEASE);
+		}
+
+		lt_lock_acquire();
+		if (!cs_enter(&lt.inside, &lt.owner, me))
+			__atomic_add_fetch(&lt.fail_cs, 1, __ATOMIC_RELAXED);
+		lt.counter++;
+		if (lt_long_hold_us && r % long_odds == 0)
+			udelay((unsigned long)lt_long_hold_us);   /* rare long hold */
+		else if ((r >> 20) % 4 == 0)
+			udelay(1 + (r >> 24) % 3);             /* short random hold */
+		if (!cs_exit(&lt.inside, &lt.owner, me))
+			__atomic_add_fetch(&lt.fail_cs, 1, __ATOMIC_RELAXED);
+		lt_lock_release();
+		__atomic_store_n(&w->acquisitions, w->acquisitions + 1, __ATOMIC_RELAXED);
+
+		if ((r >> 32) % 64 == 0)
+			cond_resched();
+		if ((r >> 40) % 4 == 0)
+			udelay(1);   /* think time outside the lock */
+	}
+	__atomic_store_n(&w->exited, true, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* ---- statistics and verdict ---- */
+
+static void lt_interval(u64 now)
+{
+	u64 total = 0, max = 0, min = ~0ULL, fail;
+
+	for (unsigned int i = 0; i < lt.nr_writers; i++) {
+		struct lt_writer *w = &lt.w[i];
+		u64 a = __atomic_load_n(&w->acquisitions, __ATOMIC_RELAXED);
+		u64 d = a - w->seen;
+
+		w->seen = a;
+		total += a;
+		if (d > max)
+			max = d;
+		if (d < min)
+			min = d;
+	}
+	fail = lt.fail_cs + irq_fail + nmi_fail;
+	printk("locktorture: Writes:  Total: %llu  Max/Min: %llu/%llu  Fail: %llu%s%s\n",
+	       (unsigned long long)total, (unsigned long long)max, (unsigned long long)min,
+	       (unsigned long long)fail, max > 2 * min ? " ???" : "",
+	       fail || lt.errors ? " !!!" : "");
+}
+
+static bool lt_parse_type(const char *s, enum lt_type *t)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(lt_type_names); i++)
+		if (!strcmp(s, lt_type_names[i])) {
+			*t = (enum lt_type)i;
+			return true;
+		}
+	return false;
+}
+
+/* Per-CPU torture timers (stall check; irq/NMI locks) and the nest vectors. */
+static void lt_setup_irq(bool on)
+{
+	unsigned int cpu, k;
+
+	if (on) {
+		for (k = 1; lt_irq && k < NEST_LEVELS; k++)
+			if (request_irq_vector(LOCKTORTURE_NEST_VECTOR(k), nest_irq,
+					       (void *)(uintptr_t)k, "locktorture-nest"))
+				printk("locktorture: vector %#x busy\n", LOCKTORTURE_NEST_VECTOR(k));
+		for_each_online_cpu(cpu) {
+			struct timer_list *t = &per_cpu(lt_timer, cpu);
+
+			per_cpu(lt_timer_rng, cpu) = 0x2545F4914F6CDD1DULL * (cpu + 1) ^ ktime_get_ns();
+			timer_setup(t, lt_timer_fn, 0);
+			t->expires = jiffies + 1;
+			add_timer_on(t, cpu);
+		}
+		return;
+	}
+	for_each_online_cpu(cpu)
+		del_timer_sync(&per_cpu(lt_timer, cpu));
+	for (k = 1; lt_irq && k < NEST_LEVELS; k++)
+		free_irq_vector(LOCKTORTURE_NEST_VECTOR(k));
+}
+
+/* Run the whole test in the calling thread; returns 0 on success. */
+int locktorture_run(const char *type, int seconds)
+{
+	unsigned long wd_soft = watchdog_soft_reports, wd_hard = watchdog_hard_reports;
+	unsigned int online = num_online_cpus(), cpu, i;
+	u64 sum = 0, chains_tried = 0, end, next, rng;
+	u64 ovf0, ev0[LS_NR_EVENTS];
+	enum lock_class cls;
+
+	memset(&lt, 0, sizeof(lt));
+	if (!lt_parse_type(type, &lt.type)) {
+		printk("locktorture: unknown lock type \"%s\" (qspinlock|tas|ticket)\n", type);
+		return -1;
+	}
+	lt.nr_writers = lt_writers ? (unsigned int)lt_writers : online;
+	lt.w = kzalloc(sizeof(*lt.w) * lt.nr_writers);
+	if (!lt.w) {
+		printk("locktorture: no memory for %u writers\n", lt.nr_writers);
+		return -1;
+	}
+	switch (lt.type) {
+	case LT_QSPINLOCK: spin_lock_init(&lt_lock.sl); break;
+	case LT_TAS: tas_spin_lock_init(&lt_lock.tas); break;
+	case LT_TICKET: ticket_spin_lock_init(&lt_lock.ticket); break;
+	}
+	lt.owner = irq_owner = nmi_owner = -1;
+	irq_acq = nmi_acq = irq_fail = nmi_fail = 0;
+	memset(&chain_st, 0, sizeof(chain_st));
+	lt.backend = lt.type == LT_QSPINLOCK ? pv_lock_ops.name : "none";
+	cls = lt.type == LT_TAS ? LOCK_CLASS_TAS : lt.type == LT_TICKET ? LOCK_CLASS_TICKET :
+	      lockstat_qspinlock_class();
+	for (i = 0; i < LS_NR_EVENTS; i++)
+		ev0[i] = lockstat_total(cls, (enum lockstat_event)i);
+	ovf0 = ev0[LS_NEST_OVERFLOW];
+	printk("locktorture: type %s, backend %s, %u writers on %u CPUs, %d s, interval %d s, "
+	       "irq/NMI locks %s\n", lt_type_names[lt.type], lt.backend, lt.nr_writers, online,
+	       seconds, lt_interval_s, lt_irq ? "on" : "off");
+
+	lt.start_ns = ktime_get_ns();
+	rng = 0x9E3779B97F4A7C15ULL ^ lt.start_ns;
+	i = 0;
+	for (unsigned int n = 0; n < lt.nr_writers; n++) {
+		struct lt_writer *w = &lt.w[n];
+
+		/* Writer n on the n-th online CPU (round robin). */
+		do {
+			cpu = i++ % nr_cpu_ids;
+		} while (!cpu_online(cpu));
+		w->id = n;
+		w->cpu = cpu;
+		w->rng = 0xA5A5A5A5A5ULL * (n + 1) ^ lt.start_ns;
+		w->last_progress_ns = lt.start_ns;
+		w->task = kthread_create(lt_writer_fn, w, "lt-writer/%u", n);
+		if (!w->task) {
+			printk("locktorture: cannot create writer %u\n", n);
+			lt.nr_writers = n;
+			break;
+		}
+		kthread_bind(w->task, cpu);
+		get_task_struct(w->task);
+		wake_up_process(w->task);
+	}
+	lt_setup_irq(true);
+
+	end = lt.start_ns + (u64)seconds * 1000000000ULL;
+	next = lt.start_ns + (u64)lt_interval_s * 1000000000ULL;
+	for (;;) {
+		u64 now = ktime_get_ns();
+
+		if (now >= next || now >= end) {
+			lt_interval(now);
+			next += (u64)lt_interval_s * 1000000000ULL;
+			/* One nesting chain per interval, on a random writer's CPU
+			 * other than ours (qspinlock nodes do not depend on the type
+			 * under test: the chain uses its own spinlock_t locks). */
+			if (lt_irq && online > 1 && now < end) {
+				unsigned int target;
+
+				preempt_disable();
+				target = lt.w[lt_rand(&rng) % lt.nr_writers].cpu;
+				if (target == smp_processor_id())
+					target = lt.w[(lt_rand(&rng) % lt.nr_writers)].cpu;
+				if (target != smp_processor_id()) {
+					chains_tried++;
+					nest_chain(target);
+				}
+				preempt_enable();
+			}
+		}
+		if (now >= end)
+			break;
+		msleep(50);
+	}
+
+	WRITE_ONCE(lt.stop, true);
+	lt_setup_irq(false);
+	for (i = 0; i < lt.nr_writers; i++) {
+		struct lt_writer *w = &lt.w[i];
+
+		/* A writer stuck in the lock (an injected bug) never exits: report
+		 * it and leave it rather than hang the verdict. */
+		if (!wait_cond(__atomic_load_n(&w->exited, __ATOMIC_ACQUIRE), 3000) ) {
+			char msg[80];
+
+			snprintf(msg, sizeof(msg), "writer %u on CPU %u is stuck in the lock (stall)",
+				 w->id, w->cpu);
+			lt_error(msg);
+			continue;
+		}
+		kthread_stop(w->task);
+		put_task_struct(w->task);
+		sum += w->acquisitions;
+	}
+	if (!lt.errors && lt.counter != sum) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "counter %llu != %llu acquisitions (lost updates)",
+			 (unsigned long long)lt.counter, (unsigned long long)sum);
+		lt_error(msg);
+	}
+	if (lt.fail_cs || irq_fail || nmi_fail) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "mutual exclusion violated: writers %llu, irq %llu, nmi %llu",
+			 (unsigned long long)lt.fail_cs, (unsigned long long)irq_fail,
+			 (unsigned long long)nmi_fail);
+		lt_error(msg);
+	}
+	if (watchdog_soft_reports != wd_soft || watchdog_hard_reports != wd_hard)
+		lt_error("the lockup watchdog reported during the test");
+	printk("locktorture: totals: %llu acquisitions by %u writers, irq lock %llu, NMI lock %llu\n",
+	       (unsigned long long)sum, lt.nr_writers, (unsigned long long)irq_acq,
+	       (unsigned long long)nmi_acq);
+	{
+		char line[256];
+		int n = 0;
+
+		for (i = 0; i < LS_NR_EVENTS && n < (int)sizeof(line); i++)
+			n += snprintf(line + n, sizeof(line) - (size_t)n, " %s %llu",
+				      lockstat_event_names[i],
+				      (unsigned long long)(lockstat_total(cls, (enum lockstat_event)i) - ev0[i]));
+		printk("locktorture: %s events:%s\n", lock_class_names[cls], line);
+	}
+	if (lt_irq)
+		printk("locktorture: nesting chains: %llu tried, %llu complete (nodes 0-3 queued, "
+		       "nesting overflows %llu), %llu skipped\n", (unsigned long long)chains_tried,
+		       (unsigned long long)chain_st.ok,
+		       (unsigned long long)(lockstat_total(cls, LS_NEST_OVERFLOW) - ovf0),
+		       (unsigned long long)chain_st.skipped);
+	printk("End of test: %s\n", lt.errors ? "FAILURE" : "SUCCESS");
+	if (!lt.errors)
+		kfree(lt.w);   /* (a stuck writer still points into it otherwise) */
+	return lt.errors ? -1 : 0;
+}
+
+static int lt_boot_thread(void *arg)
+{
+	int ret;
+
+	(void)arg;
+	ret = locktorture_run(lt_type_param, lt_duration_s);
+	if (lt_poweroff)
+		machine_poweroff(ret == 0);
+	return ret;
+}
+
+void locktorture_start(void)
+{
+	if (torture_lock)
+		kthread_run(lt_boot_thread, NULL, "locktorture");
+}
+
+static int cmd_locktorture(int argc, char **argv)
+{
+	const char *type = argc > 1 ? argv[1] : lt_type_param;
+	int seconds = lt_duration_s;
+
+	if (argc > 3 || (argc > 1 && !strcmp(argv[1], "help"))) {
+		printk("usage: locktorture [qspinlock|tas|ticket] [SECONDS]\n");
+		return -1;
+	}
+	if (argc > 2) {
+		long long v;
+
+		if (kstrtoll(argv[2], 10, &v) || v < 1 || v > 86400) {
+			printk("locktorture: SECONDS must be 1..86400\n");
+			return -1;
+		}
+		seconds = (int)v;
+	}
+	return locktorture_run(type, seconds) ? -1 : 0;
+}
+SHELL_COMMAND(locktorture, "locktorture", "locktorture [qspinlock|tas|ticket] [SECONDS]",
+	      "run the lock torture test on all online CPUs", cmd_locktorture);
