@@ -21,7 +21,7 @@ Usage:
 Every item leaves build/test-logs/<name>.log (serial console or compiler +
 test output) and, for QEMU, <name>.cmd (the exact command) and
 <name>.qemu.log (QEMU's own messages). The last line printed is always
-`N passed, N failed` (`, N skipped` when any were skipped); the exit status is
+`N passed, N failed` (preceded by `N skipped` when any were skipped); the exit status is
 non-zero when anything failed.
 
 Standard library only; the verdict logic (judge()) is pure and is tested by
@@ -668,10 +668,10 @@ def main(argv=None):
     counts = {s: sum(1 for r in results.values() if r.status == s) for s in ("PASS", "FAIL", "SKIP")}
     print("(%d items in %.1f s, %d jobs, logs in %s)" % (
         len(items), elapsed, ns.jobs, os.path.relpath(runner.logdir, ROOT)))
-    tally = "%d passed, %d failed" % (counts["PASS"], counts["FAIL"])
     if counts["SKIP"]:
-        tally += ", %d skipped" % counts["SKIP"]
-    print(tally, flush=True)
+        print("%d skipped (reasons above)" % counts["SKIP"])
+    # The last line is exactly "N passed, N failed": CI and reviewers parse it.
+    print("%d passed, %d failed" % (counts["PASS"], counts["FAIL"]), flush=True)
     return 1 if counts["FAIL"] or build_failed else 0
 
 

@@ -131,15 +131,24 @@ class QemuConfig:
             shutil.copyfile(OVMF_VARS, path)
         return path
 
+    def _kvm_cpu(self):
+        """Under KVM a `cpu:` starting with "host" (e.g. host,+kvm-pv-unhalt)
+        replaces the plain -cpu host; any other model is a TCG choice."""
+        return bool(self.cpu and self.use_kvm and self.cpu.startswith("host"))
+
     def accel_line(self):
         line = accel_args(self.use_kvm)[1]
-        if self.cpu and self.use_kvm:
+        if self._kvm_cpu():
+            line += " (-cpu %s)" % self.cpu
+        elif self.cpu and self.use_kvm:
             line += " (-cpu %s ignored under KVM)" % self.cpu
         return line
 
     def argv(self):
         a = [self.qemu, "-M", self.machine, "-m", self.memory, "-smp", self.smp]
         accel = accel_args(self.use_kvm)[0]
+        if self._kvm_cpu():
+            accel = accel[:accel.index("-cpu")] + ["-cpu", self.cpu]
         a += accel
         if self.cpu and not self.use_kvm:
             a += ["-cpu", self.cpu]
