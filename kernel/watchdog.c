@@ -20,6 +20,9 @@
  * a departing CPU for a locked-up one; each enable bumps a generation so a
  * watcher never compares samples across an offline/online cycle.
  *
+ * watchdog.panic=1 panics right after a report: a test run whose kernel hangs
+ * (locktorture-bug-* scenarios) then ends at once with a failing status.
+ *
  * Invariant: a report names a CPU that really went a full threshold without
  * scheduling (soft) or ticking (hard) while its watchdog was enabled.
  * Tests: scenarios watchdog-soft / watchdog-hard (`lockup soft|hard` command)
