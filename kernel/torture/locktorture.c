@@ -569,7 +569,8 @@ int locktorture_run(const char *type, int seconds)
 	      lockstat_qspinlock_class();
 	for (i = 0; i < LS_NR_EVENTS; i++)
 		ev0[i] = lockstat_total(cls, (enum lockstat_event)i);
-	ovf0 = ev0[LS_NEST_OVERFLOW];
+	/* The chain's locks are spinlock_t whatever the type under test. */
+	ovf0 = lockstat_total(lockstat_qspinlock_class(), LS_NEST_OVERFLOW);
 	printk("locktorture: type %s, backend %s, %u writers on %u CPUs, %d s, interval %d s, "
 	       "irq/NMI locks %s\n", lt_type_names[lt.type], lt.backend, lt.nr_writers, online,
 	       seconds, lt_interval_s, lt_irq ? "on" : "off");
@@ -683,7 +684,7 @@ int locktorture_run(const char *type, int seconds)
 		printk("locktorture: nesting chains: %llu tried, %llu complete (nodes 0-3 queued, "
 		       "nesting overflows %llu), %llu skipped\n", (unsigned long long)chains_tried,
 		       (unsigned long long)chain_st.ok,
-		       (unsigned long long)(lockstat_total(cls, LS_NEST_OVERFLOW) - ovf0),
+		       (unsigned long long)(lockstat_total(lockstat_qspinlock_class(), LS_NEST_OVERFLOW) - ovf0),
 		       (unsigned long long)chain_st.skipped);
 	printk("End of test: %s\n", lt.errors ? "FAILURE" : "SUCCESS");
 	if (!lt.errors)
