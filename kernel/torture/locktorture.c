@@ -614,11 +614,12 @@ int locktorture_run(const char *type, int seconds)
 			 * under test: the chain uses its own spinlock_t locks). */
 			if (lt_irq && online > 1 && now < end) {
 				unsigned int target;
+				unsigned int start = (unsigned int)(lt_rand(&rng) % lt.nr_writers);
 
 				preempt_disable();
-				target = lt.w[lt_rand(&rng) % lt.nr_writers].cpu;
-				if (target == smp_processor_id())
-					target = lt.w[(lt_rand(&rng) % lt.nr_writers)].cpu;
+				target = smp_processor_id();
+				for (unsigned int n = 0; n < lt.nr_writers && target == smp_processor_id(); n++)
+					target = lt.w[(start + n) % lt.nr_writers].cpu;
 				if (target != smp_processor_id()) {
 					chains_tried++;
 					nest_chain(target);
