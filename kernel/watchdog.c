@@ -3,9 +3,14 @@
  *
  * Soft lockup. A tick that interrupts preemptible code (preempt count 0,
  * interrupts were on) stamps this CPU's wd_touch_ns: the scheduler could have
- * run there. The same tick compares the stamp with now; more than
- * watchdog.softlockup_s seconds means every tick in that time found the CPU
- * in code that had preemption disabled. Reported once per episode.
+ * run there; so does every entry into the scheduler. Once the stamp is half
+ * a threshold old the tick asks for a reschedule (need_resched), so code that
+ * still passes preemption points — a thread taking and dropping a contended
+ * spinlock — enters the scheduler at its next preempt_enable() and stamps it
+ * (Linux gets the same effect by waking its per-CPU watchdog thread). More
+ * than watchdog.softlockup_s seconds then means the CPU did not reach a
+ * preemption point for that long: stuck with preemption disabled.
+ * Reported once per episode.
  *
  * Hard lockup (buddy). A CPU spinning with interrupts off takes no ticks, so
  * it cannot notice itself. Every CPU watches its buddy — the next online CPU
@@ -140,6 +145,8 @@ void watchdog_tick(struct pt_regs *regs)
 	/* Sampled after the touch: a stamp can never be later than `now`. */
 	u64 now = ktime_get_ns();
 
+	if (now - this_cpu_read(wd_touch_ns) > (u64)softlockup_s * 500000000ULL)
+		this_cpu_write(sched_need_resched, 1);   /* come through the scheduler */
 	check_soft(regs, cpu, now);
 	check_hard(cpu, now);
 }

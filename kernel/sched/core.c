@@ -341,6 +341,8 @@ static void __schedule(bool preempt)
 		}
 	}
 	next = pick_next_task(rq);
+	/* This CPU reached the scheduler: not a soft lockup, switch or not. */
+	watchdog_touch();
 
 	if (next == prev) {
 		spin_unlock(&rq->lock);
@@ -351,7 +353,6 @@ static void __schedule(bool preempt)
 		prev->nivcsw++;
 	else
 		prev->nvcsw++;
-	watchdog_touch();
 	next->time_slice = sched_timeslice;
 	next->on_cpu = 1;
 	next->ran = true;
