@@ -80,9 +80,12 @@ class PassRules(unittest.TestCase):
 
     def test_not_a_stall(self):
         self.assertTrue(judge(BOOT + ["installing handlers", "Installed 3 consoles"])[0])
+        # a parameter listing names stall parameters without reporting one
+        self.assertTrue(judge(BOOT + ["locktorture.stall_s      5   int [1..3600]"])[0])
+        self.assertFalse(judge(BOOT + ["locktorture: FAIL writer 1 made no progress (stall)"])[0])
 
     def test_args_echo_is_not_badness(self):
-        args = "rcu.stall_timeout=3 ktest=all"
+        args = "rcu.stall_timeout=3 lab.bug=stall ktest=all"
         line = 'boot: cmdline "%s"' % args
         self.assertTrue(judge(BOOT + [line], args=args)[0])
         self.assertFalse(judge(BOOT + [line])[0])
