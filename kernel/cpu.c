@@ -65,10 +65,7 @@
 #include <grace/string.h>
 #include <grace/time.h>
 
-#define EINVAL 22
-#define EBUSY  16
-#define EIO    5
-#define EAGAIN 11
+#include <grace/errno.h>
 
 struct cpuhp_step {
 	const char *name;

@@ -44,10 +44,7 @@
 
 #include "sched/sched.h"
 
-#define ESRCH  3
-#define EINTR  4
-#define EBUSY  16
-#define ENOSYS 38
+#include <grace/errno.h>
 
 static void kthread_entry(void *unused)
 {

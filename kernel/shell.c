@@ -84,7 +84,7 @@ int shell_run_line(const char *text)
 		return -1;
 	}
 	ret = cmd->fn(argc, argv);
-	if (ret)
+	if (ret && ret != SHELL_CMD_FAILED)
 		printk("usage: %s\n", cmd->usage);
 	return ret;
 }

@@ -206,7 +206,7 @@ int stop_machine_cpuslocked(cpu_stop_fn_t fn, void *data, const struct cpumask *
 {
 	static struct cpu_stop_work works[NR_CPUS];
 	struct multi_stop_data m = { .fn = fn, .data = data, .active_cpus = cpus };
-	struct cpumask targets;
+	struct cpumask targets, first;
 	unsigned int cpu;
 
 	if (!stoppers_ready || num_online_cpus() == 1) {
@@ -219,6 +219,12 @@ int stop_machine_cpuslocked(cpu_stop_fn_t fn, void *data, const struct cpumask *
 	}
 	/* The hotplug lock is held: the online mask cannot change under us. */
 	cpumask_copy(&targets, &cpu_online_mask);
+	if (!cpus) {
+		/* As in Linux: NULL runs fn on one CPU, the first online one. */
+		cpumask_clear(&first);
+		cpumask_set_cpu(cpumask_first(&targets), &first);
+		m.active_cpus = &first;
+	}
 	m.num_threads = cpumask_weight(&targets);
 	set_state(&m, MULTI_STOP_PREPARE);
 	/*

@@ -137,5 +137,12 @@ extern char pv_spinlock_reason[96];
  * KVM with PV_UNHALT; ipi needs nothing). For a live switch (pv_switch.c).
  */
 const struct pv_lock_ops *pv_backend_ops(enum pv_backend b);
+/*
+ * Switch the backend live (kernel/locking/pv_switch.c, via stop_machine):
+ * 0, -EINVAL (not available here), -EBUSY (PV hash not empty). Sleeps.
+ * NMI-context lock users keep away while pv_switch_in_progress is set.
+ */
+int pv_spinlock_switch(enum pv_backend b);
+extern bool pv_switch_in_progress;
 
 #endif

@@ -3,8 +3,9 @@
  *
  * A subsystem registers a command with SHELL_COMMAND(); the shell finds it by
  * name, splits the line into argv (quotes group words), and on a non-zero
- * return prints the command's usage line. Commands run in the shell's context
- * with interrupts enabled.
+ * return prints the command's usage line — except for SHELL_CMD_FAILED: the
+ * command understood its arguments, failed, and has said why itself.
+ * Commands run in the shell's context with interrupts enabled.
  *
  *     static int cmd_mem(int argc, char **argv) { ... return 0; }
  *     SHELL_COMMAND(mem, "mem", "mem", "show memory usage", cmd_mem);
@@ -13,6 +14,8 @@
 #define GRACE_SHELL_H
 
 #include <grace/compiler.h>
+
+#define SHELL_CMD_FAILED 2
 
 struct shell_command {
 	const char *name;

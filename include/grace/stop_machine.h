@@ -17,6 +17,7 @@
 
 typedef int (*cpu_stop_fn_t)(void *arg);
 
+/* cpus == NULL: fn runs on one CPU (the first online), the others wait. */
 int stop_machine(cpu_stop_fn_t fn, void *data, const struct cpumask *cpus);
 /* The same, for callers already holding the hotplug lock. */
 int stop_machine_cpuslocked(cpu_stop_fn_t fn, void *data, const struct cpumask *cpus);

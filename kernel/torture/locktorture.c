@@ -363,6 +363,10 @@ static void lt_nmi(struct pt_regs *regs)
 	int me = (int)smp_processor_id();
 
 	(void)regs;
+	/* A live PV backend switch may be flipping the unlock form right now
+	 * (pv_switch.c): NMI-context lock users keep away meanwhile. */
+	if (__atomic_load_n(&pv_switch_in_progress, __ATOMIC_SEQ_CST))
+		return;
 	spin_lock(&lt_nmi_lock);
 	if (!cs_enter(&nmi_inside, &nmi_owner, me))
 		__atomic_add_fetch(&nmi_fail, 1, __ATOMIC_RELAXED);
@@ -715,20 +719,18 @@ static int cmd_locktorture(int argc, char **argv)
 	const char *type = argc > 1 ? argv[1] : lt_type_param;
 	int seconds = lt_duration_s;
 
-	if (argc > 3 || (argc > 1 && !strcmp(argv[1], "help"))) {
-		printk("usage: locktorture [qspinlock|tas|ticket] [SECONDS]\n");
-		return -1;
-	}
+	if (argc > 3 || (argc > 1 && !strcmp(argv[1], "help")))
+		return 1;   /* the shell prints the usage line */
 	if (argc > 2) {
 		long long v;
 
 		if (kstrtoll(argv[2], 10, &v) || v < 1 || v > 86400) {
 			printk("locktorture: SECONDS must be 1..86400\n");
-			return -1;
+			return 1;
 		}
 		seconds = (int)v;
 	}
-	return locktorture_run(type, seconds) ? -1 : 0;
+	return locktorture_run(type, seconds) ? SHELL_CMD_FAILED : 0;
 }
 SHELL_COMMAND(locktorture, "locktorture", "locktorture [qspinlock|tas|ticket] [SECONDS]",
 	      "run the lock torture test on all online CPUs", cmd_locktorture);

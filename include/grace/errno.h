@@ -1,0 +1,17 @@
+/*
+ * errno.h — error numbers, with Linux's values so that a -EINVAL printed by
+ * Grace means what it means in Linux. Functions return 0 or -Exxx.
+ */
+#ifndef GRACE_ERRNO_H
+#define GRACE_ERRNO_H
+
+#define ESRCH   3    /* no such task (e.g. kthread_stop of a released thread) */
+#define EINTR   4
+#define EIO     5
+#define EAGAIN  11
+#define EBUSY   16
+#define EINVAL  22
+#define EDEADLK 35
+#define ENOSYS  38
+
+#endif
