@@ -22,6 +22,7 @@
 #include <grace/workqueue.h>
 #include <grace/fault_inject.h>
 #include <grace/irq.h>
+#include <grace/bench.h>
 #include <grace/ktest.h>
 #include <grace/mm.h>
 #include <grace/panic.h>
@@ -156,5 +157,6 @@ static int kernel_init(void *unused)
 	hotplug_torture_start();
 	locktorture_start();
 	ktest_run_selected();
+	bench_from_param();
 	shell_main();
 }
