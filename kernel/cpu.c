@@ -244,7 +244,26 @@ static int cpuhp_invoke_callback(unsigned int cpu, enum cpuhp_state state, bool 
 	}
 	if (!cb)
 		return 0;
+	/* DEBUG: no spinlock across a step that may sleep (every section but
+	 * STARTING, which runs on the AP with interrupts off), and no callback
+	 * returns holding one. Release builds: spin_held_count() is 0. */
+	int held = spin_held_count();
+
+	if (held && section_of(state) != SEC_STARTING) {
+		printk("cpuhp: BUG: spinlock held across hotplug step %s (%s, CPU %u): it may sleep\n",
+		       cpuhp_state_name(state), bringup ? "startup" : "teardown", cpu);
+		spin_debug_print_held();
+		WARN_ON(1);
+	}
 	int ret = cb(cpu);
+
+	if (spin_held_count() != held) {
+		printk("cpuhp: BUG: %s callback of hotplug step %s returned holding %d spinlock(s) more than it got (CPU %u)\n",
+		       bringup ? "startup" : "teardown", cpuhp_state_name(state),
+		       spin_held_count() - held, cpu);
+		spin_debug_print_held();
+		WARN_ON(1);
+	}
 
 	if (ret && !cpuhp_step_may_fail(state, bringup)) {
 		/* Nothing can be undone here: say so and carry on. */

@@ -11,7 +11,14 @@
  *
  * DEBUG builds (make DEBUG=1) also record the owning CPU and catch a
  * recursive acquire on the same CPU and an unlock by a CPU that does not
- * hold the lock; each is reported once with a backtrace (WARN_ON).
+ * hold the lock; each is reported once with a backtrace (WARN_ON). They also
+ * keep the list of spinlocks each CPU holds (with where each was taken), so
+ * that schedule()/might_sleep() and the hotplug core can name the lock held
+ * where it must not be (kernel/locking/spinlock_debug.c).
+ *
+ * The lock/unlock functions are __always_inline, also at -Og: the DEBUG
+ * hooks record __builtin_return_address(0) as the place a lock was taken,
+ * and that must be the caller's code, not an outlined spin_lock().
  *
  * Holding a spinlock disables preemption (preempt.h): a preempted holder
  * would leave every other task that wants the lock spinning on a CPU the
@@ -42,11 +49,19 @@ typedef struct spinlock {
 void spin_debug_acquire(spinlock_t *l);   /* kernel/locking/spinlock_debug.c */
 void spin_debug_release(spinlock_t *l);
 void spin_debug_before_acquire(spinlock_t *l);
+/* Spinlocks this CPU holds right now, and a "held: ..." list of them. */
+int spin_held_count(void);
+void spin_debug_print_held(void);
+/* After a report: forget what this CPU holds (the reporter carries on). */
+void spin_debug_forget_held(void);
 #else
 #define SPINLOCK_INIT { .q = __QSPINLOCK_INIT }
 static inline void spin_debug_acquire(spinlock_t *l) { (void)l; }
 static inline void spin_debug_release(spinlock_t *l) { (void)l; }
 static inline void spin_debug_before_acquire(spinlock_t *l) { (void)l; }
+static inline int spin_held_count(void) { return 0; }
+static inline void spin_debug_print_held(void) { }
+static inline void spin_debug_forget_held(void) { }
 #endif
 
 #define DEFINE_SPINLOCK(x) spinlock_t x = SPINLOCK_INIT
@@ -56,7 +71,7 @@ static inline void spin_lock_init(spinlock_t *l)
 	*l = (spinlock_t)SPINLOCK_INIT;
 }
 
-static inline bool spin_trylock(spinlock_t *l)
+static __always_inline bool spin_trylock(spinlock_t *l)
 {
 	preempt_disable();
 	if (!queued_spin_trylock(&l->q)) {
@@ -67,7 +82,7 @@ static inline bool spin_trylock(spinlock_t *l)
 	return true;
 }
 
-static inline void spin_lock(spinlock_t *l)
+static __always_inline void spin_lock(spinlock_t *l)
 {
 	preempt_disable();
 	spin_debug_before_acquire(l);
@@ -76,13 +91,13 @@ static inline void spin_lock(spinlock_t *l)
 }
 
 /* Release without the preemption point (the caller supplies it). */
-static inline void raw_spin_unlock(spinlock_t *l)
+static __always_inline void raw_spin_unlock(spinlock_t *l)
 {
 	spin_debug_release(l);
 	queued_spin_unlock(&l->q);
 }
 
-static inline void spin_unlock(spinlock_t *l)
+static __always_inline void spin_unlock(spinlock_t *l)
 {
 	raw_spin_unlock(l);
 	preempt_enable();
@@ -91,8 +106,8 @@ static inline void spin_unlock(spinlock_t *l)
 static inline bool spin_is_locked(spinlock_t *l) { return queued_spin_is_locked(&l->q); }
 static inline bool spin_is_contended(spinlock_t *l) { return queued_spin_is_contended(&l->q); }
 
-static inline void spin_lock_irq(spinlock_t *l) { cli(); spin_lock(l); }
-static inline void spin_unlock_irq(spinlock_t *l) { raw_spin_unlock(l); sti(); preempt_enable(); }
+static __always_inline void spin_lock_irq(spinlock_t *l) { cli(); spin_lock(l); }
+static __always_inline void spin_unlock_irq(spinlock_t *l) { raw_spin_unlock(l); sti(); preempt_enable(); }
 #define spin_lock_irqsave(l, flags) do { (flags) = local_irq_save(); spin_lock(l); } while (0)
 #define spin_unlock_irqrestore(l, flags) do { \
 	raw_spin_unlock(l); local_irq_restore(flags); preempt_enable(); } while (0)

@@ -380,7 +380,14 @@ void schedule(void)
 	if (!sched_ready)
 		return;
 	if (unlikely(preempt_count() != 0)) {
-		schedule_bug("scheduling while atomic");
+		if (spin_held_count()) {
+			/* DEBUG builds name the lock; the task sleeps with it. */
+			schedule_bug("scheduling while holding a spinlock");
+			spin_debug_print_held();
+			spin_debug_forget_held();
+		} else {
+			schedule_bug("scheduling while atomic");
+		}
 		/* Like Linux: carry on with the count the switch expects. */
 		this_cpu_write(cpu_local.preempt_count, 0);
 	}
@@ -484,6 +491,8 @@ void __might_sleep(const char *file, int line)
 		printk("BUG: sleeping function called from invalid context at %s:%d "
 		       "(preempt_count %d, irqs %s, in_irq %d)\n", file, line, preempt_count(),
 		       irqs_disabled() ? "off" : "on", in_irq());
+		if (spin_held_count())
+			spin_debug_print_held();
 		WARN_ON(1);
 	}
 }
