@@ -2,7 +2,8 @@
  * time.c — the periodic tick.
  *
  * Each CPU's LAPIC timer interrupts it timer.hz times a second on
- * LOCAL_TIMER_VECTOR. The boot CPU advances `jiffies`; every CPU counts its
+ * LOCAL_TIMER_VECTOR. The boot CPU advances `jiffies` (by one per tick, never
+ * past real time: catch-up bursts are absorbed); every CPU counts its
  * own ticks in struct cpu_local (the lockup watchdogs and the scheduler build
  * on those). The tick handler runs with interrupts off and does O(1) work.
  * Test: ktest "time.tick".
@@ -32,8 +33,19 @@ static void tick_handler(struct pt_regs *regs, void *data)
 	struct cpu_local *c = this_cpu();
 
 	c->ticks++;
-	if (c->cpu == 0)
-		__atomic_add_fetch(&jiffies, 1, __ATOMIC_RELAXED);
+	if (c->cpu == 0) {
+		/*
+		 * jiffies never runs ahead of real time: when QEMU's main loop was
+		 * descheduled its periodic APIC timer delivers the missed ticks in
+		 * a burst, and counting each would make a 50 ms timeout end after
+		 * 20 ms. A tick that finds jiffies already at real time is absorbed
+		 * (jiffies then never skips a value: the timer wheel sees each one).
+		 */
+		u64 due = (ktime_get_ns() - tick_start_ns) * tick_hz / 1000000000ULL + 1;
+
+		if (READ_ONCE(jiffies) < due)
+			__atomic_add_fetch(&jiffies, 1, __ATOMIC_RELAXED);
+	}
 	/* This CPU's expired timers (callbacks run here, interrupts off), then
 	 * the scheduler's time slice; a switch it asks for happens at the end
 	 * of this interrupt (irq_exit_preempt). */
