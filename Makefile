@@ -86,7 +86,8 @@ $(BUILD)/kernel/ubsan.o: CFLAGS += -fno-sanitize=all
 # Two-pass link for the embedded symbol table (kernel/ksyms.c):
 #   pass 1: link with an empty table;  nm -> tools/gen_ksyms.py -> ksyms_table.c
 #   pass 2: link with the real table;  regenerate from the result and require
-#           the same table, i.e. embedding it moved no text symbol.
+#           the same table, i.e. embedding it moved no text symbol (and no
+#           data object relative to __data_start: tools/gen_ksyms.py).
 # .ksyms is the last thing in .rodata (linker.ld), after all text, so the check
 # only fails if that layout is broken.
 $(BUILD)/ksyms_empty.c: tools/gen_ksyms.py | $(BUILD)/.deps-ok
@@ -109,7 +110,7 @@ $(BUILD)/grace.elf: $(OBJS) $(BUILD)/ksyms_table.o linker.ld
 	@$(LD) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms_table.o
 	@$(NM) -n -S $@ | $(PYTHON) tools/gen_ksyms.py > $(BUILD)/ksyms_check.c
 	@cmp -s $(BUILD)/ksyms_table.c $(BUILD)/ksyms_check.c || { \
-		echo "ksyms: text symbols moved between the two link passes:"; \
+		echo "ksyms: symbols moved between the two link passes:"; \
 		diff $(BUILD)/ksyms_table.c $(BUILD)/ksyms_check.c | head -20; \
 		rm -f $@; exit 1; }
 

@@ -14,7 +14,9 @@
 
 /* The symbol containing addr, or NULL; *offset and *size describe where. */
 const char *ksym_lookup(unsigned long addr, unsigned long *offset, unsigned long *size);
-/* Address of a symbol by exact name, or 0. */
+/* The data object (global or static variable) containing addr, or NULL. */
+const char *ksym_data_lookup(unsigned long addr, unsigned long *offset, unsigned long *size);
+/* Address of a text symbol by exact name, or 0. */
 unsigned long ksym_address(const char *name);
 
 void print_symbol(const char *prefix, unsigned long addr);

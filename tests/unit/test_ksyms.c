@@ -2,7 +2,8 @@
 /*
  * test_ksyms.c — kernel/ksyms.c's lookups against a hand-made table:
  * first/last byte of a symbol, gaps between symbols (alignment padding maps to
- * no symbol), before the first and after the last, and by-name lookup.
+ * no symbol), before the first and after the last, and by-name lookup; and
+ * the data table, whose addresses are offsets from __data_start.
  */
 #include <grace/backtrace.h>
 #include <grace/ksyms.h>
@@ -15,7 +16,13 @@ const struct ksym ksym_table[] = {
 	{ 0x1010, 8, 6 },   /* beta:  0x1010..0x1017, then a gap */
 	{ 0x1020, 32, 11 }, /* gamma: 0x1020..0x103f */
 };
-const char ksym_names[] = "alpha\0beta\0gamma";
+const char ksym_names[] = "alpha\0beta\0gamma\0lock_a\0counter";
+const unsigned long ksym_data_count = 2;
+const struct ksym ksym_data_table[] = {
+	{ 0x40, 8, 17 },    /* lock_a:  base+0x40..0x47 */
+	{ 0x80, 4, 24 },    /* counter: base+0x80..0x83 */
+};
+char ksym_host_data_start[0x100];   /* stands for __data_start */
 
 static int failures;
 
@@ -60,6 +67,16 @@ int main(void)
 	    ksym_address("alpha") != 0x1000 || ksym_address("delta") != 0 ||
 	    ksym_address("alph") != 0) {
 		printf("FAIL ksym_address\n");
+		failures++;
+	}
+	unsigned long base = (unsigned long)ksym_host_data_start, o = 0, sz = 0;
+	const char *d = ksym_data_lookup(base + 0x44, &o, &sz);
+
+	if (!d || strcmp(d, "lock_a") || o != 4 || sz != 8 ||
+	    !(d = ksym_data_lookup(base + 0x80, &o, &sz)) || strcmp(d, "counter") || o != 0 ||
+	    ksym_data_lookup(base + 0x48, NULL, NULL) || ksym_data_lookup(base, NULL, NULL) ||
+	    ksym_data_lookup(base - 1, NULL, NULL) || ksym_data_lookup(0x40, NULL, NULL)) {
+		printf("FAIL ksym_data_lookup\n");
 		failures++;
 	}
 	return failures ? 1 : 0;
