@@ -10,6 +10,9 @@
  * Each report is a WARN_ON (a backtrace and "WARNING:", which the scenario
  * harness counts as failure).
  *
+ * Locks that are variables are named (the kernel's data-symbol table), others
+ * shown by address.
+ *
  * Each CPU also keeps a small stack of the spinlocks it holds and the call
  * site that took each (HELD_MAX deep; deeper nesting is counted, not
  * tracked). Its users report, by name, a lock held where that is forbidden:
@@ -39,6 +42,7 @@
 #include <grace/percpu.h>
 #include <grace/printk.h>
 #include <grace/spinlock.h>
+#include <grace/string.h>
 
 #ifdef CONFIG_DEBUG
 #define HELD_MAX 8
@@ -52,11 +56,28 @@ struct spin_held {
 };
 static DEFINE_PER_CPU(struct spin_held, spin_held);
 
+/* "bug_lock", "runqueue_lock+0x40" for a variable (ksym data table), else the address. */
+static const char *lock_name(spinlock_t *l, char *buf, size_t len)
+{
+	unsigned long off, size;
+	const char *name = ksym_data_lookup((unsigned long)l, &off, &size);
+
+	if (!name)
+		snprintf(buf, len, "%p", (void *)l);
+	else if (off)
+		snprintf(buf, len, "%s+0x%lx", name, off);
+	else
+		snprintf(buf, len, "%s", name);
+	return buf;
+}
+
 void spin_debug_before_acquire(spinlock_t *l)
 {
 	if (spin_is_locked(l) && READ_ONCE(l->owner_cpu) == (int)smp_processor_id()) {
-		printk("BUG: recursive spin_lock of %p on CPU %u: this CPU already holds it\n",
-		       (void *)l, smp_processor_id());
+		char nm[64];
+
+		printk("BUG: recursive spin_lock of %s on CPU %u: this CPU already holds it\n",
+		       lock_name(l, nm, sizeof(nm)), smp_processor_id());
 		spin_debug_print_held();
 		WARN_ON(1);
 	}
@@ -101,8 +122,10 @@ static void held_pop(spinlock_t *l)
 void spin_debug_release(spinlock_t *l)
 {
 	if (!spin_is_locked(l) || READ_ONCE(l->owner_cpu) != (int)smp_processor_id()) {
-		printk("BUG: spin_unlock of %p on CPU %u: %s\n", (void *)l, smp_processor_id(),
-		       spin_is_locked(l) ? "held by another CPU" : "not held");
+		char nm[64];
+
+		printk("BUG: spin_unlock of %s on CPU %u: %s\n", lock_name(l, nm, sizeof(nm)),
+		       smp_processor_id(), spin_is_locked(l) ? "held by another CPU" : "not held");
 		WARN_ON(1);
 	}
 	WRITE_ONCE(l->owner_cpu, -1);
@@ -123,8 +146,9 @@ void spin_debug_print_held(void)
 	for (int i = 0; i < d && i < HELD_MAX; i++) {
 		unsigned long off, size;
 		const char *fn = ksym_lookup(h->e[i].ip, &off, &size);
+		char nm[64];
 
-		printk("  #%d: lock %p taken at %s+0x%lx\n", i, (void *)h->e[i].lock,
+		printk("  #%d: lock %s taken at %s+0x%lx\n", i, lock_name(h->e[i].lock, nm, sizeof(nm)),
 		       fn ? fn : "?", fn ? off : 0UL);
 	}
 	if (d > HELD_MAX)
