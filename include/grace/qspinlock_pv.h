@@ -144,5 +144,8 @@ const struct pv_lock_ops *pv_backend_ops(enum pv_backend b);
  */
 int pv_spinlock_switch(enum pv_backend b);
 extern bool pv_switch_in_progress;
+/* NMI-context spinlock users: lock only if enter() says yes, then exit(). */
+bool pv_nmi_lock_enter(void);
+void pv_nmi_lock_exit(void);
 
 #endif

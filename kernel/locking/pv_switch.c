@@ -12,16 +12,19 @@
  *  - An interrupt handler's slow path ends before the interrupted task (and
  *    so the stopper) resumes; in the DISABLE_IRQ stage no new one starts.
  *  - NMIs are the exception: an NMI can land in the RUN stage. Code that
- *    takes spinlocks in NMI context (locktorture's NMI lock) checks
- *    pv_switch_in_progress and stays away meanwhile.
+ *    takes spinlocks in NMI context (locktorture's NMI locks) brackets them
+ *    with pv_nmi_lock_enter()/exit(); the switch sets pv_switch_in_progress,
+ *    waits until no NMI user is inside, and new ones stay away.
  * Once every CPU is in the stopper, a lock word is 0 or "held, nobody
  * waiting" (0,0,1), which both backends read the same way. The PV hash is
- * then empty; the switch checks it and refuses (-EBUSY) otherwise.
+ * then empty and every CPU's MCS nesting count 0; the switch checks both
+ * and refuses (-EBUSY) otherwise.
  *
  * Shell: `pvspin` shows the backend and why; `pvspin off|ipi|kvm` switches.
  * Test: ktest locking.pv_switch (switches back and forth under contention,
  * exact counts); lock_bench.c switches around its PV runs.
  */
+#include <asm/cpu.h>
 #include <grace/errno.h>
 #include <grace/ktest.h>
 #include <grace/kthread.h>
@@ -38,6 +41,29 @@
 #include <grace/time.h>
 
 bool pv_switch_in_progress;
+static u32 pv_nmi_users;   /* NMI-context lock users inside a lock section now */
+
+/*
+ * NMI-context lock users bracket their spin_lock..spin_unlock with these.
+ * Enter counts itself in first and then reads the flag; the switcher sets
+ * the flag first and then waits for the count to drain. With both sides
+ * sequentially consistent, either the NMI sees the flag and stays away, or
+ * the switcher sees the NMI and waits for it.
+ */
+bool pv_nmi_lock_enter(void)
+{
+	__atomic_add_fetch(&pv_nmi_users, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&pv_switch_in_progress, __ATOMIC_SEQ_CST)) {
+		__atomic_sub_fetch(&pv_nmi_users, 1, __ATOMIC_SEQ_CST);
+		return false;
+	}
+	return true;
+}
+
+void pv_nmi_lock_exit(void)
+{
+	__atomic_sub_fetch(&pv_nmi_users, 1, __ATOMIC_SEQ_CST);
+}
 static enum pv_backend boot_backend;   /* the boot choice and its reason */
 static char boot_reason[sizeof(pv_spinlock_reason)];
 static bool boot_saved;
@@ -51,6 +77,14 @@ static int pv_switch_stopped(void *arg)
 {
 	struct pv_switch_req *r = arg;
 
+	unsigned int cpu;
+
+	/* Every CPU is in its stopper: no slow path may be in progress. */
+	for_each_online_cpu(cpu)
+		if (READ_ONCE(qnodes[cpu].nesting)) {
+			r->ret = -EBUSY;
+			return 0;
+		}
 	if (pv_hash_entries_in_use()) {
 		r->ret = -EBUSY;
 		return 0;
@@ -79,13 +113,15 @@ int pv_spinlock_switch(enum pv_backend b)
 		boot_saved = true;
 	}
 	__atomic_store_n(&pv_switch_in_progress, true, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&pv_nmi_users, __ATOMIC_SEQ_CST))
+		cpu_relax();
 	err = stop_machine(pv_switch_stopped, &r, NULL);
 	__atomic_store_n(&pv_switch_in_progress, false, __ATOMIC_SEQ_CST);
 	if (err)
 		return err;
 	if (r.ret) {
-		printk("pvspin: %u PV hash entries in use with every CPU stopped: not switching\n",
-		       pv_hash_entries_in_use());
+		printk("pvspin: a lock slow path is in progress with every CPU stopped "
+		       "(%u PV hash entries): not switching\n", pv_hash_entries_in_use());
 		return r.ret;
 	}
 	if (b == boot_backend)

@@ -219,6 +219,9 @@ static void nest_irq(struct pt_regs *regs, void *data)
 	__atomic_add_fetch(&chain_done[k], 1, __ATOMIC_RELEASE);
 }
 
+/* No pv_nmi_lock_enter() needed: the coordinator keeps preemption off for
+ * the whole chain, so a live backend switch cannot reach stop_machine's RUN
+ * stage until this NMI has its lock and is gone. */
 static void nest_nmi(struct pt_regs *regs)
 {
 	(void)regs;
@@ -365,7 +368,7 @@ static void lt_nmi(struct pt_regs *regs)
 	(void)regs;
 	/* A live PV backend switch may be flipping the unlock form right now
 	 * (pv_switch.c): NMI-context lock users keep away meanwhile. */
-	if (__atomic_load_n(&pv_switch_in_progress, __ATOMIC_SEQ_CST))
+	if (!pv_nmi_lock_enter())
 		return;
 	spin_lock(&lt_nmi_lock);
 	if (!cs_enter(&nmi_inside, &nmi_owner, me))
@@ -375,6 +378,7 @@ static void lt_nmi(struct pt_regs *regs)
 		__atomic_add_fetch(&nmi_fail, 1, __ATOMIC_RELAXED);
 	nmi_acq++;
 	spin_unlock(&lt_nmi_lock);
+	pv_nmi_lock_exit();
 }
 
 /*
