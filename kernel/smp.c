@@ -311,8 +311,8 @@ static int smpcfd_dying_cpu(unsigned int cpu)
 
 /*
  * The halt+IPI paravirt lock backend: a waiter halts with interrupts on, the
- * unlocker kicks it with this IPI. Arriving is the whole job: the handler
- * does nothing, the waiter's `hlt` returns and it re-reads the lock.
+ * unlocker kicks it with this IPI. The handler only counts the kick: the
+ * waiter halts again after any wake-up that brought no kick (pv_spinlock.c).
  */
 static void pv_kick_interrupt(struct pt_regs *regs, void *data)
 {
@@ -323,12 +323,12 @@ static void pv_kick_interrupt(struct pt_regs *regs, void *data)
 
 static void smp_pv_kick(int cpu)
 {
-	lapic_send_ipi(per_cpu(cpu_local, (unsigned int)cpu).apic_id, APIC_ICR_FIXED, PV_KICK_VECTOR);
+	lapic_send_ipi(cpu_physical_id((unsigned int)cpu), APIC_ICR_FIXED, PV_KICK_VECTOR);
 }
 
 static u32 smp_cpu_apicid(int cpu)
 {
-	return per_cpu(cpu_local, (unsigned int)cpu).apic_id;
+	return cpu_physical_id((unsigned int)cpu);
 }
 
 void smp_cfd_init(void)

@@ -42,6 +42,7 @@
 #include <grace/printk.h>
 #include <grace/qspinlock.h>
 #include <grace/qspinlock_pv.h>
+#include <grace/random.h>
 #include <grace/sched.h>
 #include <grace/shell.h>
 #include <grace/simple_locks.h>
@@ -184,11 +185,8 @@ static int bl_worker_fn(void *arg)
 		w->count++;
 		if (got - now > w->maxwait)
 			w->maxwait = got - now;
-		rng ^= rng << 13;
-		rng ^= rng >> 7;
-		rng ^= rng << 17;
 		if (br.think_cycles) {
-			u64 until = rdtsc() + rng % br.think_cycles;
+			u64 until = rdtsc() + prandom_next(&rng) % br.think_cycles;
 
 			while (rdtsc() < until)
 				cpu_relax();

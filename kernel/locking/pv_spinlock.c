@@ -36,6 +36,7 @@
 #include <grace/printk.h>
 #include <grace/qspinlock.h>
 #include <grace/qspinlock_pv.h>
+#include <grace/random.h>
 #include <grace/string.h>
 #include "lock_env.h"
 
@@ -106,16 +107,14 @@ static DEFINE_PER_CPU(u64, race_rng);
 
 void lock_race_delay(void)
 {
-	u64 x;
+	u64 *rng;
 
 	if (!race_delay_us)
 		return;
-	x = this_cpu_read(race_rng) ?: rdtsc() | 1;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	this_cpu_write(race_rng, x);
-	udelay(x % (u64)race_delay_us);
+	rng = this_cpu_ptr(&race_rng);
+	if (!*rng)
+		*rng = rdtsc() | 1;
+	udelay(prandom_next(rng) % (u64)race_delay_us);
 }
 
 /* ---- KVM ---- */

@@ -26,6 +26,7 @@
 #include <grace/param.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
+#include <grace/random.h>
 #include <grace/reboot.h>
 #include <grace/sched.h>
 #include <grace/time.h>
@@ -79,15 +80,6 @@ static struct {
 	unsigned long long ops, ups, downs, failed, injected, rollbacks_ok;
 } st;
 
-static u64 rnd(u64 *s)
-{
-	/* xorshift64*: good enough to pick CPUs and delays. */
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
-
 static void tt_error(const char *what)
 {
 	__atomic_add_fetch(&tt_errors, 1, __ATOMIC_RELAXED);
@@ -110,7 +102,7 @@ static void tt_work_fn(struct work_struct *w)
 
 static unsigned int random_online_cpu(u64 *rng)
 {
-	unsigned int n = num_online_cpus(), pick = (unsigned int)(rnd(rng) % (n ? n : 1)), cpu;
+	unsigned int n = num_online_cpus(), pick = (unsigned int)(prandom_next(rng) % (n ? n : 1)), cpu;
 
 	for_each_online_cpu(cpu)
 		if (pick-- == 0)
@@ -126,31 +118,31 @@ static int tt_workload(void *arg)
 	 * return on its own, or kthread_stop() would touch a freed task. */
 	while (!kthread_should_stop()) {
 		/* A timer whose last arming has fired may be armed again. */
-		struct tt_timer *tm = &t->timers[rnd(&t->rng) % TIMERS_PER_THREAD];
+		struct tt_timer *tm = &t->timers[prandom_next(&t->rng) % TIMERS_PER_THREAD];
 
 		if (READ_ONCE(tm->fired) == tm->armed) {
 			tm->armed++;
-			tm->timer.expires = jiffies + 1 + rnd(&t->rng) % 5;
+			tm->timer.expires = jiffies + 1 + prandom_next(&t->rng) % 5;
 			add_timer_on(&tm->timer, random_online_cpu(&t->rng));
 		}
 		/* A work item that has run as often as it was queued may go again. */
-		struct tt_work *wk = &t->works[rnd(&t->rng) % WORKS_PER_THREAD];
+		struct tt_work *wk = &t->works[prandom_next(&t->rng) % WORKS_PER_THREAD];
 
 		if (READ_ONCE(wk->runs) == wk->queued) {
 			wk->queued++;
-			if (!queue_work_on((unsigned int)(rnd(&t->rng) % num_possible_cpus()),
+			if (!queue_work_on((unsigned int)(prandom_next(&t->rng) % num_possible_cpus()),
 					   system_wq, &wk->work))
 				tt_error("queue_work_on refused an idle work item");
 		}
 		/* Move somewhere else now and then. */
-		if (rnd(&t->rng) % 4 == 0) {
+		if (prandom_next(&t->rng) % 4 == 0) {
 			if (set_cpus_allowed_ptr(t->task, cpumask_of(random_online_cpu(&t->rng))))
 				t->migrate_refused++;   /* the CPU went inactive meanwhile */
 			else
 				t->migrations++;
 		}
 		t->heartbeat++;
-		msleep(1 + rnd(&t->rng) % 3);
+		msleep(1 + prandom_next(&t->rng) % 3);
 	}
 	set_cpus_allowed_ptr(t->task, &cpu_possible_mask);
 	return 0;
@@ -159,10 +151,10 @@ static int tt_workload(void *arg)
 /* Pick a resting state: mostly the ends, sometimes in between. */
 static enum cpuhp_state random_target(u64 *rng, bool up)
 {
-	if (rnd(rng) % 4)
+	if (prandom_next(rng) % 4)
 		return up ? CPUHP_ONLINE : CPUHP_OFFLINE;
 	for (int tries = 0; tries < 32; tries++) {
-		enum cpuhp_state s = (enum cpuhp_state)(rnd(rng) % CPUHP_NR_STATES);
+		enum cpuhp_state s = (enum cpuhp_state)(prandom_next(rng) % CPUHP_NR_STATES);
 		struct cpuhp_state_info i;
 
 		cpuhp_describe(s, &i);
@@ -175,7 +167,7 @@ static enum cpuhp_state random_target(u64 *rng, bool up)
 static void arm_random_failure(unsigned int cpu, u64 *rng)
 {
 	for (int tries = 0; tries < 32; tries++) {
-		enum cpuhp_state s = (enum cpuhp_state)(1 + rnd(rng) % (CPUHP_ONLINE - 1));
+		enum cpuhp_state s = (enum cpuhp_state)(1 + prandom_next(rng) % (CPUHP_ONLINE - 1));
 		const char *why;
 
 		if (!cpuhp_inject_fail(cpu, s, &why)) {
@@ -213,7 +205,7 @@ static void onoff_once(u64 *rng)
 
 	if (n < 2)
 		return;
-	unsigned int pick = 1 + (unsigned int)(rnd(rng) % (n - 1)), cpu = 0, c;
+	unsigned int pick = 1 + (unsigned int)(prandom_next(rng) % (n - 1)), cpu = 0, c;
 
 	for_each_cpu(c, &cpu_present_mask)
 		if (c != 0 && --pick == 0)
@@ -221,12 +213,12 @@ static void onoff_once(u64 *rng)
 	if (!cpu)
 		return;
 	enum cpuhp_state before = cpuhp_get_state(cpu);
-	bool up = before != CPUHP_ONLINE && (before == CPUHP_OFFLINE || rnd(rng) % 2);
+	bool up = before != CPUHP_ONLINE && (before == CPUHP_OFFLINE || prandom_next(rng) % 2);
 	enum cpuhp_state target = random_target(rng, up);
 
 	if (up ? target <= before : target >= before)
 		target = up ? CPUHP_ONLINE : CPUHP_OFFLINE;
-	if (fail_ratio && rnd(rng) % (u64)fail_ratio == 0)
+	if (fail_ratio && prandom_next(rng) % (u64)fail_ratio == 0)
 		arm_random_failure(cpu, rng);
 	int ret = up ? cpu_up(cpu, target) : cpu_down(cpu, target);
 

@@ -57,6 +57,7 @@
 #include <grace/percpu.h>
 #include <grace/printk.h>
 #include <grace/qspinlock_pv.h>
+#include <grace/random.h>
 #include <grace/reboot.h>
 #include <grace/sched.h>
 #include <grace/shell.h>
@@ -110,10 +111,6 @@ static struct {
 	volatile bool stop;
 	u64 start_ns;
 	int errors;              /* failures of any kind */
-	u64 fail_cs;             /* critical-section overlaps seen */
-	u64 counter;             /* plain ++ inside the critical section */
-	u32 inside;
-	int owner;
 } lt;
 
 static union {
@@ -123,16 +120,6 @@ static union {
 } lt_lock;
 
 /* ---- small helpers ---- */
-
-static u64 lt_rand(u64 *s)
-{
-	u64 x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
 
 static void lt_error(const char *what)
 {
@@ -175,23 +162,35 @@ static void lt_lock_release(void)
 }
 
 /*
- * Inside a critical section: the occupancy count must go 0 -> 1, and the
- * owner we wrote must still be ours after the hold. Returns false on overlap.
+ * The exclusivity check of one torture lock. Inside the critical section the
+ * occupancy count must go 0 -> 1, and the owner we wrote must still be ours
+ * after the hold; each violation counts in `fail`.
  */
-static bool cs_enter(u32 *inside, int *owner, int me)
-{
-	bool ok = __atomic_add_fetch(inside, 1, __ATOMIC_SEQ_CST) == 1;
+struct cs_check {
+	u32 inside;
+	int owner;
+	u64 fail;
+	u64 acquired;            /* plain ++ under the lock: a lost update shows */
+};
 
-	WRITE_ONCE(*owner, me);
-	return ok;
+static void cs_enter(struct cs_check *c, int me)
+{
+	if (__atomic_add_fetch(&c->inside, 1, __ATOMIC_SEQ_CST) != 1)
+		__atomic_add_fetch(&c->fail, 1, __ATOMIC_RELAXED);
+	WRITE_ONCE(c->owner, me);
 }
 
-static bool cs_exit(u32 *inside, int *owner, int me)
+static void cs_exit(struct cs_check *c, int me)
 {
-	bool ok = READ_ONCE(*owner) == me;
+	if (READ_ONCE(c->owner) != me)
+		__atomic_add_fetch(&c->fail, 1, __ATOMIC_RELAXED);
+	c->acquired++;
+	__atomic_sub_fetch(&c->inside, 1, __ATOMIC_SEQ_CST);
+}
 
-	__atomic_sub_fetch(inside, 1, __ATOMIC_SEQ_CST);
-	return ok;
+static void cs_reset(struct cs_check *c)
+{
+	*c = (struct cs_check){ .owner = -1 };
 }
 
 /* ---- the nesting chain ---- */
@@ -355,11 +354,19 @@ release:
 
 static DEFINE_SPINLOCK(lt_irq_lock);
 static DEFINE_SPINLOCK(lt_nmi_lock);
-static u32 irq_inside, nmi_inside;
-static int irq_owner, nmi_owner;
-static u64 irq_acq, nmi_acq, irq_fail, nmi_fail;
+static struct cs_check writer_cs, irq_cs, nmi_cs;
 static DEFINE_PER_CPU(struct timer_list, lt_timer);
 static DEFINE_PER_CPU(u64, lt_timer_rng);
+
+/* An interrupt's or NMI's short critical section on its torture lock. */
+static void irq_nmi_cs(spinlock_t *l, struct cs_check *c, int me)
+{
+	spin_lock(l);
+	cs_enter(c, me);
+	udelay(1);
+	cs_exit(c, me);
+	spin_unlock(l);
+}
 
 static void lt_nmi(struct pt_regs *regs)
 {
@@ -370,14 +377,7 @@ static void lt_nmi(struct pt_regs *regs)
 	 * (pv_switch.c): NMI-context lock users keep away meanwhile. */
 	if (!pv_nmi_lock_enter())
 		return;
-	spin_lock(&lt_nmi_lock);
-	if (!cs_enter(&nmi_inside, &nmi_owner, me))
-		__atomic_add_fetch(&nmi_fail, 1, __ATOMIC_RELAXED);
-	udelay(1);
-	if (!cs_exit(&nmi_inside, &nmi_owner, me))
-		__atomic_add_fetch(&nmi_fail, 1, __ATOMIC_RELAXED);
-	nmi_acq++;
-	spin_unlock(&lt_nmi_lock);
+	irq_nmi_cs(&lt_nmi_lock, &nmi_cs, me);
 	pv_nmi_lock_exit();
 }
 
@@ -415,22 +415,14 @@ static void lt_timer_fn(struct timer_list *t)
 {
 	unsigned int cpu = smp_processor_id();
 	u64 *rng = this_cpu_ptr(&lt_timer_rng);
-	u64 r = lt_rand(rng);
+	u64 r = prandom_next(rng);
 
 	if (READ_ONCE(lt.stop))
 		return;
 	lt_check_stall(cpu);
 	if (lt_irq && READ_ONCE(chain_target) != (int)cpu) {
-		if (r & 1) {
-			spin_lock(&lt_irq_lock);   /* interrupts are off here */
-			if (!cs_enter(&irq_inside, &irq_owner, (int)cpu))
-				__atomic_add_fetch(&irq_fail, 1, __ATOMIC_RELAXED);
-			udelay(1);
-			if (!cs_exit(&irq_inside, &irq_owner, (int)cpu))
-				__atomic_add_fetch(&irq_fail, 1, __ATOMIC_RELAXED);
-			irq_acq++;
-			spin_unlock(&lt_irq_lock);
-		}
+		if (r & 1)
+			irq_nmi_cs(&lt_irq_lock, &irq_cs, (int)cpu);   /* interrupts are off */
 		if ((r >> 8) % 8 == 0 && num_online_cpus() > 1) {
 			unsigned int to = (unsigned int)((r >> 16) % nr_cpu_ids);
 
@@ -450,7 +442,7 @@ static int lt_writer_fn(void *arg)
 	u64 long_odds = 2000ULL * lt.nr_writers;
 
 	while (!READ_ONCE(lt.stop)) {
-		u64 r = lt_rand(&w->rng);
+		u64 r = prandom_next(&w->rng);
 
 		if (__atomic_load_n(&chain_req[w->cpu], __ATOMIC_ACQUIRE) &&
 		    __atomic_exchange_n(&chain_req[w->cpu], 0, __ATOMIC_ACQ_REL)) {
@@ -462,15 +454,12 @@ static int lt_writer_fn(void *arg)
 		}
 
 		lt_lock_acquire();
-		if (!cs_enter(&lt.inside, &lt.owner, me))
-			__atomic_add_fetch(&lt.fail_cs, 1, __ATOMIC_RELAXED);
-		lt.counter++;
+		cs_enter(&writer_cs, me);
 		if (lt_long_hold_us && r % long_odds == 0)
 			udelay((unsigned long)lt_long_hold_us);   /* rare long hold */
 		else if ((r >> 20) % 4 == 0)
 			udelay(1 + (r >> 24) % 3);             /* short random hold */
-		if (!cs_exit(&lt.inside, &lt.owner, me))
-			__atomic_add_fetch(&lt.fail_cs, 1, __ATOMIC_RELAXED);
+		cs_exit(&writer_cs, me);
 		lt_lock_release();
 		__atomic_store_n(&w->acquisitions, w->acquisitions + 1, __ATOMIC_RELAXED);
 
@@ -501,7 +490,7 @@ static void lt_interval(u64 now)
 		if (d < min)
 			min = d;
 	}
-	fail = lt.fail_cs + irq_fail + nmi_fail;
+	fail = writer_cs.fail + irq_cs.fail + nmi_cs.fail;
 	printk("locktorture: Writes:  Total: %llu  Max/Min: %llu/%llu  Fail: %llu%s%s\n",
 	       (unsigned long long)total, (unsigned long long)max, (unsigned long long)min,
 	       (unsigned long long)fail, max > 2 * min ? " ???" : "",
@@ -569,8 +558,9 @@ int locktorture_run(const char *type, int seconds)
 	case LT_TAS: tas_spin_lock_init(&lt_lock.tas); break;
 	case LT_TICKET: ticket_spin_lock_init(&lt_lock.ticket); break;
 	}
-	lt.owner = irq_owner = nmi_owner = -1;
-	irq_acq = nmi_acq = irq_fail = nmi_fail = 0;
+	cs_reset(&writer_cs);
+	cs_reset(&irq_cs);
+	cs_reset(&nmi_cs);
 	memset(&chain_st, 0, sizeof(chain_st));
 	lt.backend = lt.type == LT_QSPINLOCK ? pv_lock_ops.name : "none";
 	cls = lt.type == LT_TAS ? LOCK_CLASS_TAS : lt.type == LT_TICKET ? LOCK_CLASS_TICKET :
@@ -622,7 +612,7 @@ int locktorture_run(const char *type, int seconds)
 			 * under test: the chain uses its own spinlock_t locks). */
 			if (lt_irq && online > 1 && now < end) {
 				unsigned int target;
-				unsigned int start = (unsigned int)(lt_rand(&rng) % lt.nr_writers);
+				unsigned int start = (unsigned int)(prandom_next(&rng) % lt.nr_writers);
 
 				preempt_disable();
 				target = smp_processor_id();
@@ -659,26 +649,26 @@ int locktorture_run(const char *type, int seconds)
 		put_task_struct(w->task);
 		sum += w->acquisitions;
 	}
-	if (!lt.errors && lt.counter != sum) {
+	if (!lt.errors && writer_cs.acquired != sum) {
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "counter %llu != %llu acquisitions (lost updates)",
-			 (unsigned long long)lt.counter, (unsigned long long)sum);
+			 (unsigned long long)writer_cs.acquired, (unsigned long long)sum);
 		lt_error(msg);
 	}
-	if (lt.fail_cs || irq_fail || nmi_fail) {
+	if (writer_cs.fail || irq_cs.fail || nmi_cs.fail) {
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "mutual exclusion violated: writers %llu, irq %llu, nmi %llu",
-			 (unsigned long long)lt.fail_cs, (unsigned long long)irq_fail,
-			 (unsigned long long)nmi_fail);
+			 (unsigned long long)writer_cs.fail, (unsigned long long)irq_cs.fail,
+			 (unsigned long long)nmi_cs.fail);
 		lt_error(msg);
 	}
 	if (watchdog_soft_reports != wd_soft || watchdog_hard_reports != wd_hard)
 		lt_error("the lockup watchdog reported during the test");
 	printk("locktorture: totals: %llu acquisitions by %u writers, irq lock %llu, NMI lock %llu\n",
-	       (unsigned long long)sum, lt.nr_writers, (unsigned long long)irq_acq,
-	       (unsigned long long)nmi_acq);
+	       (unsigned long long)sum, lt.nr_writers, (unsigned long long)irq_cs.acquired,
+	       (unsigned long long)nmi_cs.acquired);
 	{
 		char line[256];
 		int n = 0;
