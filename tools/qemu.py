@@ -67,7 +67,10 @@ def qemu_escape(value):
 
 
 def kvm_usable():
-    """True when this process may open /dev/kvm for reading and writing."""
+    """True when this process may open /dev/kvm for reading and writing
+    (ACCEL=tcg in the environment says no whatever the file allows)."""
+    if os.environ.get("ACCEL", "auto") == "tcg":
+        return False
     return os.path.exists("/dev/kvm") and os.access("/dev/kvm", os.R_OK | os.W_OK)
 
 
