@@ -7,7 +7,7 @@
  *                     masks, and every test state's startups and teardowns
  *                     balanced. Then check the next operation succeeds.
  *   hotplug.bind      right after cpu_up(n) returns, binding a thread to n
- *                     succeeds and the thread runs on n — 20 times (seed 004)
+ *                     succeeds and the thread runs on n — 20 times (cpu.c: consistency on return)
  *   hotplug.refuse    impossible requests are refused with a reason
  *   hotplug.dynamic   cpuhp_setup_state/cpuhp_remove_state call back on
  *                     every CPU past the state, and undo a partial failure

@@ -279,7 +279,7 @@ void on_each_cpu(smp_call_func_t func, void *info, int wait)
 
 /* ---- hotplug states ------------------------------------------------------- */
 
-static int smpcfd_prepare_cpu(unsigned int cpu)
+int smpcfd_prepare_cpu(unsigned int cpu)
 {
 	if (!per_cpu(cfd_csd, cpu)) {
 		struct call_single_data *csd = kzalloc(nr_cpu_ids * sizeof(*csd));
@@ -293,14 +293,14 @@ static int smpcfd_prepare_cpu(unsigned int cpu)
 	return 0;
 }
 
-static int smpcfd_dead_cpu(unsigned int cpu)
+int smpcfd_dead_cpu(unsigned int cpu)
 {
 	if (WARN_ON(__atomic_load_n(&per_cpu(call_single_queue, cpu), __ATOMIC_ACQUIRE)))
 		printk("smp: CPU %u died with calls still queued for it\n", cpu);
 	return 0;
 }
 
-static int smpcfd_dying_cpu(unsigned int cpu)
+int smpcfd_dying_cpu(unsigned int cpu)
 {
 	(void)cpu;
 	/* Interrupts are off and this CPU has left the online mask: nothing
@@ -348,10 +348,6 @@ void smp_cfd_init(void)
 	pv_set_kick_ipi(smp_pv_kick);
 	if (smpcfd_prepare_cpu(smp_processor_id()))
 		panic("smp: no memory for the boot CPU's call-function data");
-	cpuhp_setup_state_nocalls(CPUHP_SMPCFD_PREPARE, "smpcfd:prepare",
-				  smpcfd_prepare_cpu, smpcfd_dead_cpu);
-	cpuhp_setup_state_nocalls(CPUHP_AP_SMPCFD_DYING, "smpcfd:dying",
-				  NULL, smpcfd_dying_cpu);
 }
 
 /* ---- reschedule ----------------------------------------------------------- */

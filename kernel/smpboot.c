@@ -206,9 +206,3 @@ void smpboot_unregister_percpu_thread(struct smp_hotplug_thread *ht)
 	mutex_unlock(&smpboot_lock);
 	cpus_read_unlock();
 }
-
-void smpboot_init(void)
-{
-	cpuhp_setup_state_nocalls(CPUHP_AP_SMPBOOT_THREADS, "smpboot:threads",
-				  smpboot_unpark_threads, smpboot_park_threads);
-}

@@ -900,7 +900,6 @@ void sched_init(void)
 		printk("sched: reschedule vector %#x already taken\n", RESCHEDULE_VECTOR);
 	init_timers();
 	sched_hotplug_init();
-	smpboot_init();
 	sched_ready = true;
 	printk("sched: per-CPU runqueues, time slice %d ticks, preemption %s\n",
 	       sched_timeslice, sched_preempt ? "on" : "off");
