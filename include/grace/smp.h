@@ -25,7 +25,7 @@
  * (fn and info must stay valid until it ran). Calling with wait=1 while
  * interrupts are off can deadlock (two CPUs waiting for each other), so it
  * is refused with a WARNING and -EDEADLK. Not from NMI context.
- * Tests: ktest smp.call_function, smp.nmi; tests/scenarios/smp-*.scn.
+ * Tests: ktest smp.call_function, smp.nmi (kernel/smp_test.c); tests/scenarios/smp-*.scn.
  */
 #ifndef GRACE_SMP_H
 #define GRACE_SMP_H
@@ -36,10 +36,6 @@
 #include <grace/types.h>
 
 #define BAD_APICID 0xffffffffu
-
-/* Linux's error numbers, as negative returns. */
-#define SMP_ENXIO   6
-#define SMP_EDEADLK 35
 
 /* ---- discovery and bring-up (arch/x86_64/smpboot.c) ---- */
 
@@ -67,7 +63,7 @@ __attribute__((noreturn)) void start_secondary(unsigned int cpu);
  * The idle loop an AP enters once online (the scheduler's). It reports
  * CPUHP_AP_ONLINE_IDLE through cpuhp_online_idle(state), and when its CPU
  * has left the online mask it calls cpuhp_report_idle_dead() then
- * arch_play_dead(). smpboot.c has a weak fallback for before the scheduler.
+ * arch_play_dead(). Defined in kernel/sched/idle.c.
  */
 __attribute__((noreturn)) void cpu_startup_entry(enum cpuhp_state state);
 
@@ -87,15 +83,21 @@ int smp_call_function_single(unsigned int cpu, smp_call_func_t func, void *info,
 void smp_call_function_many(const struct cpumask *mask, smp_call_func_t func, void *info, int wait);
 void smp_call_function(smp_call_func_t func, void *info, int wait); /* all others */
 void on_each_cpu(smp_call_func_t func, void *info, int wait);
-/* Register the IPI handler and the CPUHP_SMPCFD_* hotplug states. */
+/* Register the IPI handler and the boot CPU's call-function data (the
+ * CPUHP_SMPCFD_* states do it for the others). */
 void smp_cfd_init(void);
 /* Run every call queued for this CPU (IPI handler; DYING callback). */
 void flush_smp_call_function_queue(void);
 
-/* ---- other IPIs (kernel/smp.c) ---- */
+/* ---- reschedule IPI (kernel/sched/core.c) ---- */
 
-/* RESCHEDULE_VECTOR to `cpu`; the scheduler installs the handler. */
+/* RESCHEDULE_VECTOR to `cpu`. */
 void smp_send_reschedule(unsigned int cpu);
+
+/* ---- NMIs (kernel/nmi.c) ---- */
+
+/* Install the NMI handler that serves the requests below. */
+void nmi_ipi_init(void);
 /* A raw NMI to one CPU (delivery mode NMI; the vector is ignored). */
 void smp_send_nmi(unsigned int cpu);
 /*
@@ -114,5 +116,7 @@ bool trigger_single_cpu_backtrace(unsigned int cpu);
 bool trigger_all_cpu_backtrace(void);
 /* Stop every other CPU (NMI; they halt with interrupts off) — for panic. */
 void smp_stop_other_cpus(void);
+/* NMI `cpu` with nothing to do but count it; false if no answer in `ms`. */
+bool smp_nmi_ping(unsigned int cpu, unsigned int ms);
 
 #endif

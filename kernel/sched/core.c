@@ -37,6 +37,7 @@
  * Tests: ktests sched.* (sched_test.c); hotplug.bind and the hotplug torture
  * exercise migration.
  */
+#include <asm/apic.h>
 #include <asm/barrier.h>
 #include <asm/cpu.h>
 #include <asm/irq_vectors.h>
@@ -48,6 +49,7 @@
 #include <grace/param.h>
 #include <grace/printk.h>
 #include <grace/sched.h>
+#include <grace/smp.h>
 #include <grace/smpboot.h>
 #include <grace/string.h>
 #include <grace/timer.h>
@@ -529,16 +531,11 @@ static void scheduler_ipi(struct pt_regs *regs, void *data)
 	this_rq()->nr_ipis++;
 }
 
-/* FALLBACK until the watchdog lands (kernel/watchdog.c replaces it). */
-__weak void watchdog_touch(void)
+/* The sender's half: RESCHEDULE_VECTOR to `cpu` (handled just above). */
+void smp_send_reschedule(unsigned int cpu)
 {
-}
-
-/* FALLBACK until the smp branch lands: a single CPU needs no IPI. The real
- * smp_send_reschedule() (kernel/smp.c) replaces this one at link time. */
-__weak void smp_send_reschedule(unsigned int cpu)
-{
-	(void)cpu;
+	if (cpu < nr_cpu_ids && cpu_online(cpu))
+		lapic_send_ipi(cpu_physical_id(cpu), APIC_ICR_FIXED, RESCHEDULE_VECTOR);
 }
 
 /* ---- affinity -------------------------------------------------------------------------------- */

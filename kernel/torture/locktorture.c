@@ -229,16 +229,6 @@ static void nest_nmi(struct pt_regs *regs)
 	__atomic_add_fetch(&chain_done[NEST_LEVELS], 1, __ATOMIC_RELEASE);
 }
 
-/* Wait up to `ms` for cond(); false on timeout. */
-#define wait_cond(cond, ms) ({ \
-	u64 __dl = ktime_get_ns() + (u64)(ms) * 1000000ULL; \
-	bool __ok = true; \
-	while (!(cond)) { \
-		if (ktime_get_ns() > __dl) { __ok = (cond); break; } \
-		cpu_relax(); \
-	} \
-	__ok; })
-
 static bool tail_is(spinlock_t *l, unsigned int cpu, unsigned int idx)
 {
 	u32 v = queued_spin_value(&l->q);
@@ -287,12 +277,12 @@ static bool nest_chain(unsigned int target)
 	hold_pending(&nest_nmi_lock);
 
 	__atomic_store_n(&chain_req[target], 1, __ATOMIC_RELEASE);
-	if (!wait_cond(tail_is(&nest_lock[0], target, 0), 1000)) {
+	if (!spin_until(tail_is(&nest_lock[0], target, 0), 1000)) {
 		if (__atomic_exchange_n(&chain_req[target], 0, __ATOMIC_ACQ_REL)) {
 			chain_st.skipped++;   /* its writer never came round: not a failure */
 			goto release;
 		}
-		if (!wait_cond(tail_is(&nest_lock[0], target, 0), 4000)) {
+		if (!spin_until(tail_is(&nest_lock[0], target, 0), 4000)) {
 			snprintf(msg, sizeof(msg), "chain: CPU %u did not queue on L0 with node 0", target);
 			lt_error(msg);
 			ok = false;
@@ -302,7 +292,7 @@ static bool nest_chain(unsigned int target)
 	reached = 1;
 	for (k = 1; k < NEST_LEVELS; k++) {
 		kick_nest_ipi(target, k);
-		if (!wait_cond(tail_is(&nest_lock[k], target, k), 5000)) {
+		if (!spin_until(tail_is(&nest_lock[k], target, k), 5000)) {
 			snprintf(msg, sizeof(msg), "chain: CPU %u did not queue on L%u with node %u",
 				 target, k, k);
 			lt_error(msg);
@@ -311,12 +301,12 @@ static bool nest_chain(unsigned int target)
 		}
 		reached = k + 1;
 	}
-	if (!wait_cond(smp_send_nmi_call(target, nest_nmi), 1000)) {
+	if (!spin_until(smp_send_nmi_call(target, nest_nmi), 1000)) {
 		lt_error("chain: could not send the NMI");
 		ok = false;
 		goto release;
 	}
-	if (!wait_cond(READ_ONCE(qnodes[target].nesting) >= _Q_MAX_NODES + 1, 5000)) {
+	if (!spin_until(READ_ONCE(qnodes[target].nesting) >= _Q_MAX_NODES + 1, 5000)) {
 		snprintf(msg, sizeof(msg), "chain: CPU %u's NMI did not reach the overflow path", target);
 		lt_error(msg);
 		ok = false;
@@ -330,7 +320,7 @@ release:
 	drop_pending(&nest_nmi_lock);
 	spin_unlock(&nest_nmi_lock);
 	if (reached > NEST_LEVELS &&
-	    !wait_cond(__atomic_load_n(&chain_done[NEST_LEVELS], __ATOMIC_ACQUIRE) > done[NEST_LEVELS], 5000)) {
+	    !spin_until(__atomic_load_n(&chain_done[NEST_LEVELS], __ATOMIC_ACQUIRE) > done[NEST_LEVELS], 5000)) {
 		lt_error("chain: the NMI never got its lock");
 		ok = false;
 	}
@@ -338,7 +328,7 @@ release:
 		drop_pending(&nest_lock[k]);
 		spin_unlock(&nest_lock[k]);
 		if (k < reached &&
-		    !wait_cond(__atomic_load_n(&chain_done[k], __ATOMIC_ACQUIRE) > done[k], 5000)) {
+		    !spin_until(__atomic_load_n(&chain_done[k], __ATOMIC_ACQUIRE) > done[k], 5000)) {
 			snprintf(msg, sizeof(msg), "chain: level %u on CPU %u never got its lock", k, target);
 			lt_error(msg);
 			ok = false;
@@ -637,7 +627,7 @@ int locktorture_run(const char *type, int seconds)
 
 		/* A writer stuck in the lock (an injected bug) never exits: report
 		 * it and leave it rather than hang the verdict. */
-		if (!wait_cond(__atomic_load_n(&w->exited, __ATOMIC_ACQUIRE), 3000) ) {
+		if (!spin_until(__atomic_load_n(&w->exited, __ATOMIC_ACQUIRE), 3000) ) {
 			char msg[80];
 
 			snprintf(msg, sizeof(msg), "writer %u on CPU %u is stuck in the lock (stall)",
