@@ -152,10 +152,6 @@ int rcutree_dying_cpu(unsigned int cpu);
 int rcutree_online_cpu(unsigned int cpu);
 int rcutree_offline_cpu(unsigned int cpu);
 
-/* Arch hooks (arch/x86_64/smpboot.c). */
-int arch_cpu_up(unsigned int cpu);      /* INIT-SIPI; 0 when the AP is alive */
-void arch_cpu_disable(void);            /* on the dying CPU, irqs off */
-int arch_cpu_wait_dead(unsigned int cpu); /* control CPU: wait for play_dead */
-__attribute__((noreturn)) void arch_play_dead(void);
+/* The arch hooks the state machine calls are in <asm/smpboot.h>. */
 
 #endif

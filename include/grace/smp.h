@@ -1,18 +1,9 @@
 /*
- * smp.h — multiprocessor services: which CPUs exist, starting them, and
- * making them do things (IPIs). docs/smp.md is the long version.
- *
- * Boot order (kmain, on the boot CPU):
- *     acpi_init(); lapic_init(); ...; kmalloc_init();
- *     smp_prepare_cpus();      discovery: possible/present masks, APIC IDs,
- *                              nr_cpu_ids, and it calls setup_per_cpu_areas()
- *     pv_spinlock_init(num_possible_cpus());
- *     ... scheduler init (may use per_cpu() of every possible CPU) ...
- *     smp_cfd_init();          call-function queues + hotplug states
- *     smp_init();              trampoline; with smp.parallel=1 kick every AP
- *     bringup_nonboot_cpus(setup_max_cpus);   kernel/cpu.c: the state machine
- *     smp_cpus_done();         report, BENCH line, park APs never released
- * smp_init() calls smp_prepare_cpus() itself if nobody did.
+ * smp.h — multiprocessor services: making other CPUs do things (IPIs:
+ * kernel/smp.c, kernel/nmi.c, the reschedule IPI in kernel/sched/core.c).
+ * Which CPUs exist and how they are started is the arch's bring-up API,
+ * <asm/smpboot.h>, included here (with the boot order). docs/smp.md is the
+ * long version.
  *
  * Call-function semantics (as in Linux):
  *   smp_call_function_single(cpu, fn, info, wait)   fn on `cpu` (locally if
@@ -30,35 +21,12 @@
 #ifndef GRACE_SMP_H
 #define GRACE_SMP_H
 
+#include <asm/smpboot.h>
 #include <grace/cpuhotplug.h>
 #include <grace/cpumask.h>
 #include <grace/percpu.h>
 #include <grace/types.h>
 
-#define BAD_APICID 0xffffffffu
-
-/* ---- discovery and bring-up (arch/x86_64/smpboot.c) ---- */
-
-/* Highest possible CPU number + 1: loops over per-CPU data may stop here. */
-extern unsigned int nr_cpu_ids;
-/* maxcpus=: how many CPUs (boot CPU included) come online at boot. */
-extern unsigned int setup_max_cpus;
-/* cpu -> APIC ID (BAD_APICID when not possible); read by the AP trampoline. */
-extern u32 cpu_apicid[NR_CPUS];
-
-static inline u32 cpu_physical_id(unsigned int cpu)
-{
-	return cpu < NR_CPUS ? cpu_apicid[cpu] : BAD_APICID;
-}
-/* APIC ID -> logical CPU number, or -1. */
-int apicid_to_cpu(u32 apic_id);
-
-void smp_prepare_cpus(void);
-void smp_init(void);
-void smp_cpus_done(void);
-
-/* The AP's C entry, from boot/trampoline.asm; never returns. */
-__attribute__((noreturn)) void start_secondary(unsigned int cpu);
 /*
  * The idle loop an AP enters once online (the scheduler's). It reports
  * CPUHP_AP_ONLINE_IDLE through cpuhp_online_idle(state), and when its CPU

@@ -42,6 +42,7 @@
 #include <asm/cpu.h>
 #include <asm/irq_vectors.h>
 #include <grace/backtrace.h>
+#include <grace/errno.h>
 #include <grace/irq.h>
 #include <grace/kthread.h>
 #include <grace/mm.h>
@@ -565,7 +566,7 @@ int set_cpus_allowed_ptr(struct task_struct *p, const struct cpumask *mask)
 	bool any = false;
 
 	if (p->flags & (PF_IDLE | PF_STOPPER))
-		return -22;
+		return -EINVAL;
 	for_each_cpu(cpu, mask) {
 		if (cpumask_test_cpu(cpu, valid)) {
 			any = true;
@@ -573,7 +574,7 @@ int set_cpus_allowed_ptr(struct task_struct *p, const struct cpumask *mask)
 		}
 	}
 	if (!any)
-		return -22;   /* EINVAL: no CPU of the mask can take it now */
+		return -EINVAL;   /* no CPU of the mask can take it now */
 
 	unsigned long flags = local_irq_save();
 	struct rq *rq = task_rq_lock(p);
@@ -877,22 +878,20 @@ unsigned int jiffies_to_msecs(unsigned long j)
 /*
  * The boot CPU: every possible CPU gets a runqueue, kmain's context becomes
  * CPU 0's idle task "swapper/0" (it must not sleep: rest_init() hands the
- * rest of boot to a real thread), and the boot CPU is active.
- * Call after setup_per_cpu_areas() (possible mask known) and irq_init().
+ * rest of boot to a real thread).
+ * Call after smp_prepare_cpus() (masks and per-CPU areas) and irq_init().
  */
 void sched_init(void)
 {
 	unsigned int cpu;
 
-	/* The boot CPU is possible, present, online and active by definition. */
-	cpumask_set_cpu(0, &cpu_possible_mask);
-	cpumask_set_cpu(0, &cpu_present_mask);
+	/* smp_prepare_cpus() made the boot CPU possible, present, online and
+	 * active; every possible CPU is known. */
+	DEBUG_CHECK(cpumask_test_cpu(0, &cpu_active_mask));
 	for_each_possible_cpu(cpu)
 		rq_init(cpu);
 	task_init_common(&init_task, "swapper/0");
 	init_idle(&init_task, 0);
-	cpumask_set_cpu(0, &cpu_online_mask);
-	cpumask_set_cpu(0, &cpu_active_mask);
 	if (request_irq_vector(RESCHEDULE_VECTOR, scheduler_ipi, NULL, "resched"))
 		printk("sched: reschedule vector %#x already taken\n", RESCHEDULE_VECTOR);
 	init_timers();

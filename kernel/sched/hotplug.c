@@ -28,6 +28,7 @@
  */
 #include <asm/cpu.h>
 #include <grace/cpuhotplug.h>
+#include <grace/errno.h>
 #include <grace/mm.h>
 #include <grace/printk.h>
 #include <grace/sched.h>
@@ -46,7 +47,7 @@ int sched_create_threads(unsigned int cpu)
 		if (!idle) {
 			idle = kzalloc(sizeof(*idle));
 			if (!idle)
-				return -12;  /* ENOMEM */
+				return -ENOMEM;
 			char name[TASK_COMM_LEN];
 
 			snprintf(name, sizeof(name), "swapper/%u", cpu);

@@ -51,6 +51,7 @@
 #include <grace/delay.h>
 #include <grace/irq.h>
 #include <grace/kthread.h>
+#include <grace/lock_types.h>
 #include <grace/lockstat.h>
 #include <grace/mm.h>
 #include <grace/param.h>
@@ -89,9 +90,6 @@ param_int("locktorture.stall_s", lt_stall_s, 1, 3600, "a writer without progress
 param_int("locktorture.long_hold_us", lt_long_hold_us, 0, 1000000, "length of the rare long holds");
 param_bool("locktorture.poweroff", lt_poweroff, "power off with the verdict when torture.lock=1 ends");
 
-enum lt_type { LT_QSPINLOCK, LT_TAS, LT_TICKET };
-static const char *const lt_type_names[] = { "qspinlock", "tas", "ticket" };
-
 struct lt_writer {
 	struct task_struct *task;
 	unsigned int id, cpu;
@@ -104,7 +102,7 @@ struct lt_writer {
 };
 
 static struct {
-	enum lt_type type;
+	enum lock_type type;
 	const char *backend;
 	unsigned int nr_writers;
 	struct lt_writer *w;
@@ -113,11 +111,7 @@ static struct {
 	int errors;              /* failures of any kind */
 } lt;
 
-static union {
-	spinlock_t sl;
-	tas_lock_t tas;
-	ticket_lock_t ticket;
-} lt_lock;
+static union any_lock lt_lock;
 
 /* ---- small helpers ---- */
 
@@ -129,36 +123,14 @@ static void lt_error(const char *what)
 
 static void lt_lock_acquire(void)
 {
-	switch (lt.type) {
-	case LT_QSPINLOCK:
-		spin_lock(&lt_lock.sl);
-		break;
-	case LT_TAS:
-		preempt_disable();
-		tas_spin_lock(&lt_lock.tas);
-		break;
-	case LT_TICKET:
-		preempt_disable();
-		ticket_spin_lock(&lt_lock.ticket);
-		break;
-	}
+	preempt_disable();
+	any_lock_acquire(lt.type, &lt_lock);
 }
 
 static void lt_lock_release(void)
 {
-	switch (lt.type) {
-	case LT_QSPINLOCK:
-		spin_unlock(&lt_lock.sl);
-		break;
-	case LT_TAS:
-		tas_spin_unlock(&lt_lock.tas);
-		preempt_enable();
-		break;
-	case LT_TICKET:
-		ticket_spin_unlock(&lt_lock.ticket);
-		preempt_enable();
-		break;
-	}
+	any_lock_release(lt.type, &lt_lock);
+	preempt_enable();
 }
 
 /*
@@ -487,16 +459,6 @@ static void lt_interval(u64 now)
 	       fail || lt.errors ? " !!!" : "");
 }
 
-static bool lt_parse_type(const char *s, enum lt_type *t)
-{
-	for (unsigned int i = 0; i < ARRAY_SIZE(lt_type_names); i++)
-		if (!strcmp(s, lt_type_names[i])) {
-			*t = (enum lt_type)i;
-			return true;
-		}
-	return false;
-}
-
 /* Per-CPU torture timers (stall check; irq/NMI locks) and the nest vectors. */
 static void lt_setup_irq(bool on)
 {
@@ -533,7 +495,7 @@ int locktorture_run(const char *type, int seconds)
 	enum lock_class cls;
 
 	memset(&lt, 0, sizeof(lt));
-	if (!lt_parse_type(type, &lt.type)) {
+	if (!lock_type_parse(type, &lt.type)) {
 		printk("locktorture: unknown lock type \"%s\" (qspinlock|tas|ticket)\n", type);
 		return -1;
 	}
@@ -543,24 +505,20 @@ int locktorture_run(const char *type, int seconds)
 		printk("locktorture: no memory for %u writers\n", lt.nr_writers);
 		return -1;
 	}
-	switch (lt.type) {
-	case LT_QSPINLOCK: spin_lock_init(&lt_lock.sl); break;
-	case LT_TAS: tas_spin_lock_init(&lt_lock.tas); break;
-	case LT_TICKET: ticket_spin_lock_init(&lt_lock.ticket); break;
-	}
+	any_lock_init(lt.type, &lt_lock);
 	cs_reset(&writer_cs);
 	cs_reset(&irq_cs);
 	cs_reset(&nmi_cs);
 	memset(&chain_st, 0, sizeof(chain_st));
-	lt.backend = lt.type == LT_QSPINLOCK ? pv_lock_ops.name : "none";
-	cls = lt.type == LT_TAS ? LOCK_CLASS_TAS : lt.type == LT_TICKET ? LOCK_CLASS_TICKET :
+	lt.backend = lt.type == LOCK_QSPINLOCK ? pv_lock_ops.name : "none";
+	cls = lt.type == LOCK_TAS ? LOCK_CLASS_TAS : lt.type == LOCK_TICKET ? LOCK_CLASS_TICKET :
 	      lockstat_qspinlock_class();
 	for (i = 0; i < LS_NR_EVENTS; i++)
 		ev0[i] = lockstat_total(cls, (enum lockstat_event)i);
 	/* The chain's locks are spinlock_t whatever the type under test. */
 	ovf0 = lockstat_total(lockstat_qspinlock_class(), LS_NEST_OVERFLOW);
 	printk("locktorture: type %s, backend %s, %u writers on %u CPUs, %d s, interval %d s, "
-	       "irq/NMI locks %s\n", lt_type_names[lt.type], lt.backend, lt.nr_writers, online,
+	       "irq/NMI locks %s\n", lock_type_name(lt.type), lt.backend, lt.nr_writers, online,
 	       seconds, lt_interval_s, lt_irq ? "on" : "off");
 
 	lt.start_ns = ktime_get_ns();
