@@ -51,7 +51,7 @@
  * cpu_up, cpu_down); the walk with its rollback; one step; the two
  * callbacks that start and stop the CPU itself; what the AP calls; then
  * the dynamic states. Failure injection lives in cpuhp_inject.c and the
- * shell's window in cpuhp_shell.c, each entered from here by one test.
+ * shell's window in cpuhp_cmd.c, each entered from here by one test.
  * Tests: ktests "hotplug.*" (kernel/cpuhp_test.c: rollback at every state
  * that may fail, dynamic states, bind-after-up), the hotplug torture
  * (kernel/torture/hotplug_torture.c).

@@ -1,7 +1,7 @@
 /*
  * cpuhp.h — what the hotplug state machine (cpu.c) shares with its lab
  * files: failure injection (cpuhp_inject.c) and introspection
- * (cpuhp_shell.c). Not for the rest of the kernel, which uses
+ * (cpuhp_cmd.c). Not for the rest of the kernel, which uses
  * <grace/cpuhotplug.h>.
  *
  * The lab hooks cost the core walk one predictable test each when off:

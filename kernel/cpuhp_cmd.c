@@ -1,5 +1,5 @@
 /*
- * cpuhp_shell.c — the shell's window on the hotplug state machine.
+ * cpuhp_cmd.c — the shell's window on the hotplug state machine.
  *
  *   cpus                      every possible CPU: masks, state, target
  *   cpu offline N | online N  walk CPU N to OFFLINE / ONLINE
