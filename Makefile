@@ -7,6 +7,8 @@
 #   make test-all     every scenario, including the long ones
 #   make unit         only the host unit tests;  make scenarios: only the quick QEMU scenarios
 #   make debug / gdb  QEMU paused with its gdbstub (GDB_PORT=1234) / attach GDB to it
+#   ACCEL=auto|kvm|tcg  QEMU's accelerator for run, debug and the tests (default auto:
+#                     decided once per machine by trying KVM against TCG, tools/accel.py)
 #   make help         this text
 #   make fuzz         run each libFuzzer target (tests/unit/fuzz_*.c) for FUZZ_SECONDS (60)
 #   make DEBUG=1      -Og, debug checks, UBSan
@@ -175,7 +177,8 @@ QEMU_EXTRA ?=
 GDB_PORT   ?= 1234
 TESTS      ?=
 JOBS       ?=
-export ARGS SMP
+ACCEL      ?= auto
+export ARGS SMP ACCEL
 
 QEMU_RUN = $(PYTHON) tools/qemu.py --iso $(BUILD)/grace.iso --machine $(MACHINE) \
 	--firmware $(FIRMWARE) --smp "$$SMP" --memory $(MEM) --args "$$ARGS"

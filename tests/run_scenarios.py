@@ -204,7 +204,7 @@ def judge(expect, status, timed_out, lines, timeout, expect_output=(), forbid_ou
 VERBATIM_KEYS = {"args", "expect_output", "forbid_output", "allow_output", "qemu_args"}
 REPEAT_KEYS = {"expect_output", "forbid_output", "allow_output"}
 SIMPLE_KEYS = {"machine", "firmware", "smp", "memory", "timeout", "expect", "set",
-               "requires", "type", "gdb_script", "cpu", "build"}
+               "requires", "type", "gdb_script", "cpu", "build", "accel"}
 REQUIREMENTS = {"kvm"}
 
 
@@ -233,6 +233,7 @@ class Item:
         self.cpu = None
         self.qemu_args = []
         self.build = "release"    # release | debug (make DEBUG=1, built into BUILD/debug)
+        self.accel = None         # None: the machine's choice; "tcg": a TCG-only behaviour
 
     @property
     def log_base(self):
@@ -306,6 +307,11 @@ def parse_scenario(path):
                 if value not in ("release", "debug"):
                     raise ValueError("build must be release or debug")
                 it.build = value
+            elif key == "accel":
+                if value != "tcg":
+                    raise ValueError("accel must be tcg (a TCG-only behaviour); "
+                                     "for KVM write `requires: kvm`")
+                it.accel = value
             elif key == "qemu_args":
                 it.qemu_args += shlex.split(value)
             else:
@@ -412,7 +418,34 @@ class Runner:
         self.unitdir = os.path.join(self.build, "unit")
         self.scale = ns.timeout_scale
         self.hostcc = os.environ.get("HOSTCC", "cc")
-        self.kvm = qemu.kvm_usable()
+        self.accel = None            # tools/accel.py's Choice, once the ISO exists
+        self._kvm_lock = threading.Lock()
+
+    def choose_accel(self):
+        self.accel = qemu.choose_accel(self.iso, log=lambda m: print(m, flush=True))
+        return self.accel
+
+    def kvm_for(self, it):
+        """(Choice to run a `requires: kvm` item with, or None, and why not).
+        When the machine runs TCG because KVM is slow, the first such item
+        measures one whole KVM boot (once; cached) so the others know whether
+        KVM works at all and how much longer a boot takes there."""
+        c = self.accel
+        if c.use_kvm:
+            return c, ""
+        if not c.kvm_cpu:
+            return None, c.reason
+        with self._kvm_lock:
+            if c.kvm_works is None:
+                c = self.accel = qemu.accel.measure_kvm(
+                    c, self.iso, os.path.join(self.build, "accel.json"),
+                    log=lambda m: print(m, flush=True))
+        if not c.kvm_works:
+            return None, "KVM (-cpu %s) does not boot Grace here: %s" % (
+                c.kvm_cpu, c.kvm_fail or c.reason)
+        return qemu.accel.Choice("kvm", "KVM for this scenario; machine choice TCG: " + c.reason,
+                                 kvm_cpu=c.kvm_cpu, kvm_works=True, kvm_boot_s=c.kvm_boot_s,
+                                 tcg_boot_s=c.tcg_boot_s), ""
 
     # -- unit tests --------------------------------------------------------
 
@@ -470,8 +503,12 @@ class Runner:
 
     # -- QEMU scenarios ----------------------------------------------------
 
-    def run_qemu(self, it):
+    def run_qemu(self, it, choice):
         timeout = it.timeout * self.scale
+        if choice.use_kvm and choice.kvm_factor and choice.kvm_factor > 1:
+            # A slow KVM: most of the extra time is boot and firmware, which
+            # the probe measured; guest durations are real time either way.
+            timeout += 2 * choice.kvm_boot_s * self.scale
         log = os.path.join(self.logdir, it.log_base + ".log")
         qlog = os.path.join(self.logdir, it.log_base + ".qemu.log")
         for p in (log, qlog):
@@ -480,7 +517,7 @@ class Runner:
         iso = os.path.join(self.build, "debug", "grace.iso") if it.build == "debug" else self.iso
         cfg = qemu.QemuConfig(iso=iso, machine=it.machine, firmware=it.firmware,
                               smp=it.smp, memory=it.memory, args=it.args, serial=log,
-                              cpu=it.cpu, extra=it.qemu_args, use_kvm=self.kvm)
+                              cpu=it.cpu, extra=it.qemu_args, accel_choice=choice)
         with cfg:
             argv = cfg.argv()
             with open(os.path.join(self.logdir, it.log_base + ".cmd"), "w") as f:
@@ -529,12 +566,20 @@ class Runner:
         t0 = time.monotonic()
         if it.error:
             return Result("FAIL", "bad scenario file: " + it.error, 0.0)
-        if "kvm" in it.requires and not self.kvm:
-            return Result("SKIP", "requires KVM (/dev/kvm not usable)", 0.0)
         try:
-            fn = {"unit-c": self.run_unit_c, "unit-py": self.run_unit_py,
-                  "qemu": self.run_qemu, "gdb": self.run_gdb}[it.kind]
-            ok, reason = fn(it)
+            if it.kind == "qemu":
+                choice = self.accel
+                if it.accel == "tcg":
+                    choice = qemu.TCG
+                elif "kvm" in it.requires:
+                    choice, why = self.kvm_for(it)
+                    if choice is None:
+                        return Result("SKIP", "requires KVM: " + why, time.monotonic() - t0)
+                ok, reason = self.run_qemu(it, choice)
+            else:
+                fn = {"unit-c": self.run_unit_c, "unit-py": self.run_unit_py,
+                      "gdb": self.run_gdb}[it.kind]
+                ok, reason = fn(it)
         except Exception as e:  # a harness bug must not hide the other results
             ok, reason = False, "harness error: %s: %s" % (type(e).__name__, e)
         return Result("PASS" if ok else "FAIL", reason, time.monotonic() - t0)
@@ -618,8 +663,14 @@ def main(argv=None):
     elif needs_iso and not os.path.exists(runner.iso):
         print("run_scenarios: %s does not exist (run make, or drop --no-build)" % runner.iso)
         build_failed = True
-    print(qemu.accel_args(runner.kvm)[1] if needs_iso else "run_scenarios: host unit tests only",
-          flush=True)
+    if needs_iso and not build_failed:
+        # One line: which accelerator and why (decided by trying, cached).
+        choice = runner.choose_accel()
+        print(choice.line(), flush=True)
+        if choice.accel == "fail":
+            build_failed = "no accelerator: " + choice.reason
+    elif not needs_iso:
+        print("run_scenarios: host unit tests only", flush=True)
 
     # Longest first, so the slowest scenario does not start last.
     order = sorted(items, key=lambda i: (i.kind.startswith("unit"), -i.timeout))
@@ -630,7 +681,7 @@ def main(argv=None):
 
     def work(it):
         if build_failed and it.kind in ("qemu", "gdb"):
-            res = Result("FAIL", "build failed")
+            res = Result("FAIL", build_failed if isinstance(build_failed, str) else "build failed")
         else:
             res = runner.run(it)
         with lock:

@@ -20,10 +20,13 @@ What every command line has, and why:
   -no-reboot                 a triple fault ends QEMU (status 0) instead of
                              looping through the firmware forever
   -display none              unless a window is asked for
-  accelerator                `-accel kvm -cpu host` when /dev/kvm is readable
-                             and writable, else `-accel tcg,thread=multi`
-                             (MTTCG: one host thread per vCPU, so races between
-                             CPUs are real races)
+  accelerator                chosen by trying it (tools/accel.py): KVM with the
+                             CPU model that starts there, only when KVM boots
+                             Grace correctly and is not slower than TCG; else
+                             `-accel tcg,thread=multi` (MTTCG: one host thread
+                             per vCPU, so races between CPUs are real races).
+                             ACCEL=auto|kvm|tcg overrides; one line says which
+                             and why
   UEFI                       OVMF_CODE_4M.fd read-only + a private copy of
                              OVMF_VARS_4M.fd in a temporary directory, so runs
                              in parallel never share (or corrupt) one NVRAM
@@ -53,6 +56,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import accel  # noqa: E402  (tools/accel.py, next to this file)
+
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 DEBUG_EXIT_PORT = 0xf4
@@ -66,22 +72,14 @@ def qemu_escape(value):
     return str(value).replace(",", ",,")
 
 
-def kvm_usable():
-    """True when this process may open /dev/kvm for reading and writing
-    (ACCEL=tcg in the environment says no whatever the file allows)."""
-    if os.environ.get("ACCEL", "auto") == "tcg":
-        return False
-    return os.path.exists("/dev/kvm") and os.access("/dev/kvm", os.R_OK | os.W_OK)
+def choose_accel(iso="build/grace.iso", mode=None, log=None):
+    """The accelerator decision for this machine (tools/accel.py), cached in
+    the build directory next to the ISO."""
+    cache = os.path.join(os.path.dirname(os.path.abspath(iso)), "accel.json")
+    return accel.choose(iso, cache, mode=mode, log=log)
 
 
-def accel_args(use_kvm=None):
-    """(argv fragment, one-line description) for the accelerator."""
-    if use_kvm is None:
-        use_kvm = kvm_usable()
-    if use_kvm:
-        return ["-accel", "kvm", "-cpu", "host"], "qemu: accelerator KVM (-accel kvm -cpu host)"
-    return (["-accel", "tcg,thread=multi"],
-            "qemu: accelerator TCG, multi-threaded (/dev/kvm not usable here)")
+TCG = accel.Choice("tcg", "asked for TCG")
 
 
 class QemuConfig:
@@ -89,7 +87,7 @@ class QemuConfig:
 
     def __init__(self, iso="build/grace.iso", machine="q35", firmware="bios",
                  smp="2", memory="256M", args="", serial="stdio", display=False,
-                 gdb_port=None, extra=None, use_kvm=None, cpu=None,
+                 gdb_port=None, extra=None, accel_choice=None, use_kvm=None, cpu=None,
                  qemu="qemu-system-x86_64"):
         if machine not in MACHINES:
             raise ValueError("machine must be one of %s, not %r" % ("|".join(MACHINES), machine))
@@ -107,7 +105,12 @@ class QemuConfig:
         self.display = display
         self.gdb_port = gdb_port
         self.extra = list(extra or [])
-        self.use_kvm = kvm_usable() if use_kvm is None else use_kvm
+        if accel_choice is None:   # use_kvm: True/False decides without probing
+            accel_choice = (choose_accel(iso) if use_kvm is None else
+                            accel.Choice("kvm", "asked for KVM", kvm_cpu="host") if use_kvm
+                            else TCG)
+        self.accel = accel_choice
+        self.use_kvm = accel_choice.use_kvm
         self.cpu = cpu
         self.qemu = qemu
         self._tmpdir = None
@@ -134,27 +137,31 @@ class QemuConfig:
             shutil.copyfile(OVMF_VARS, path)
         return path
 
-    def _kvm_cpu(self):
-        """Under KVM a `cpu:` starting with "host" (e.g. host,+kvm-pv-unhalt)
-        replaces the plain -cpu host; any other model is a TCG choice."""
-        return bool(self.cpu and self.use_kvm and self.cpu.startswith("host"))
+    def _cpu_model(self):
+        """-cpu for this run. Under KVM the model is the one that starts here
+        (host, or host,-arch-capabilities); a scenario's `cpu:` starting with
+        "host" adds its flags to it (host,+kvm-pv-unhalt); any other `cpu:`
+        is a TCG model, not used under KVM."""
+        if not self.use_kvm:
+            return self.cpu
+        base = self.accel.kvm_cpu or "host"
+        if self.cpu and self.cpu.startswith("host"):
+            return base + self.cpu[len("host"):]
+        return base
 
     def accel_line(self):
-        line = accel_args(self.use_kvm)[1]
-        if self._kvm_cpu():
-            line += " (-cpu %s)" % self.cpu
-        elif self.cpu and self.use_kvm:
+        line = self.accel.line()
+        if self.use_kvm and self.cpu and not self.cpu.startswith("host"):
             line += " (-cpu %s ignored under KVM)" % self.cpu
+        elif self.use_kvm:
+            line += " -cpu %s" % self._cpu_model()
         return line
 
     def argv(self):
         a = [self.qemu, "-M", self.machine, "-m", self.memory, "-smp", self.smp]
-        accel = accel_args(self.use_kvm)[0]
-        if self._kvm_cpu():
-            accel = accel[:accel.index("-cpu")] + ["-cpu", self.cpu]
-        a += accel
-        if self.cpu and not self.use_kvm:
-            a += ["-cpu", self.cpu]
+        a += ["-accel", "kvm"] if self.use_kvm else list(accel.TCG_ACCEL)
+        if self._cpu_model():
+            a += ["-cpu", self._cpu_model()]
         if self.firmware == "uefi":
             a += ["-drive", "if=pflash,format=raw,readonly=on,file=" + qemu_escape(OVMF_CODE),
                   "-drive", "if=pflash,format=raw,file=" + qemu_escape(self._ovmf_vars_copy())]
@@ -198,8 +205,11 @@ def main(argv=None):
                    help="stdio, mon:stdio (default: Ctrl-A X quits), none, or a log file path")
     p.add_argument("--display", action="store_true", help="open a window (default: none)")
     p.add_argument("--gdb", type=int, metavar="PORT", help="start paused with a gdbstub on PORT")
-    p.add_argument("--cpu", help="CPU model under TCG (default: QEMU's)")
-    p.add_argument("--no-kvm", action="store_true", help="use TCG even if /dev/kvm is usable")
+    p.add_argument("--cpu", help="CPU model under TCG (default: QEMU's); under KVM, "
+                   "host,+flag adds flags to the model that starts there")
+    p.add_argument("--accel", choices=("auto", "kvm", "tcg"),
+                   help="accelerator (default: $ACCEL, else auto: decided by trying KVM)")
+    p.add_argument("--no-kvm", action="store_true", help="same as --accel tcg")
     p.add_argument("--print", action="store_true", help="print the command, do not run it")
     p.add_argument("--timeout", type=float, help="kill QEMU after this many seconds")
     ns, extra = p.parse_known_args(argv)
@@ -208,10 +218,19 @@ def main(argv=None):
     elif extra:
         p.error("unknown arguments %s (put QEMU arguments after --)" % " ".join(extra))
 
+    mode = "tcg" if ns.no_kvm else ns.accel
+    try:
+        choice = choose_accel(ns.iso, mode=mode,
+                              log=lambda m: print(m, file=sys.stderr, flush=True))
+    except ValueError as e:
+        print("qemu.py: %s" % e, file=sys.stderr)
+        return 2
+    if choice.accel == "fail":
+        print("qemu: %s" % choice.reason, file=sys.stderr)
+        return 1
     cfg = QemuConfig(iso=ns.iso, machine=ns.machine, firmware=ns.firmware, smp=ns.smp,
                      memory=ns.memory, args=ns.args, serial=ns.serial, display=ns.display,
-                     gdb_port=ns.gdb, extra=extra, cpu=ns.cpu,
-                     use_kvm=False if ns.no_kvm else None)
+                     gdb_port=ns.gdb, extra=extra, cpu=ns.cpu, accel_choice=choice)
     with cfg:
         if ns.print:
             print(cfg.shell_command())
@@ -255,7 +274,9 @@ def main(argv=None):
         print("qemu: exit status %d: the kernel powered off with failure code %#x"
               % (status, status >> 1), file=sys.stderr)
     elif status != 0:
-        print("qemu: exit status %d" % status, file=sys.stderr)
+        print("qemu: exit status %d%s" % (status, " (QEMU failed under KVM; ACCEL=tcg uses TCG)"
+                                          if cfg.use_kvm and status in (1, -6, 134) else ""),
+              file=sys.stderr)
     return status
 
 

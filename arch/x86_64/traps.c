@@ -5,7 +5,9 @@
  * entry.asm with a complete struct pt_regs. Three are not necessarily fatal:
  *   NMI (2)  -> nmi_handler_hook (SMP: panic stop, `bt all`), else logged;
  *   #BP (3)  -> int3_handler_hook (text patching), else reported;
- * everything else is a kernel bug: die() prints a report and powers off with
+ * an instruction listed in the exception table (asm/extable.h) that raises
+ * #UD, #GP or #PF continues at its fixup; everything else is a kernel bug:
+ * die() prints a report and powers off with
  * a failure status, so a scenario fails at once instead of timing out.
  *
  * The report (docs/traps.md explains how to read it):
@@ -26,6 +28,7 @@
  */
 #include <asm/cpu.h>
 #include <asm/desc.h>
+#include <asm/extable.h>
 #include <asm/traps.h>
 #include <grace/backtrace.h>
 #include <grace/irq.h>
@@ -244,6 +247,8 @@ void do_exception(struct pt_regs *regs)
 		break;
 	}
 	}
+	if (fixup_exception(regs))
+		return;
 	die(NULL, regs);
 }
 

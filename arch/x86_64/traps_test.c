@@ -9,9 +9,14 @@
  *                        lets a backtrace walk out of an interrupt)
  *   traps.int3_hook      an int3 claimed by int3_handler_hook resumes after it
  *   traps.ksyms          ksym_lookup/ksym_address agree with the linker
+ *   traps.extable        a #UD and a #PF write on read-only text, each at an
+ *                        instruction with an exception-table entry, continue
+ *                        at the fixup with RAX = EX_FAULTED and the fault
+ *                        recorded; the text byte is unchanged
  * Run with `ktest=traps`.
  */
 #include <asm/desc.h>
+#include <asm/extable.h>
 #include <asm/traps.h>
 #include <grace/backtrace.h>
 #include <grace/irq.h>
@@ -124,4 +129,43 @@ KTEST(ksyms, "traps.ksyms")
 	KTEST_EXPECT(ksym_address("trap_init") == (unsigned long)trap_init);
 	KTEST_EXPECT(ksym_address("no_such_symbol_anywhere") == 0);
 	KTEST_EXPECT(ksym_lookup(0x1000, &off, &size) == NULL);
+}
+
+/* ud2 at a listed instruction: the fixup resumes right after it. */
+static u64 extable_ud(void)
+{
+	u64 rax = 0;
+
+	__asm__ __volatile__("1: ud2\n2:\n" _ASM_EXTABLE(1b, 2b) : "+a"(rax) :: "memory");
+	return rax;
+}
+
+/* A write to read-only kernel text (this very function's first byte). */
+static __attribute__((noinline)) u64 extable_textwrite(void)
+{
+	u64 rax = 0;
+	u8 *text = (u8 *)(void *)extable_textwrite;
+
+	__asm__ __volatile__("1: movb %%cl, (%1)\n2:\n" _ASM_EXTABLE(1b, 2b)
+			     : "+a"(rax) : "r"(text), "c"(*text) : "memory");
+	return rax;
+}
+
+KTEST(extable, "traps.extable")
+{
+	const struct extable_fault *f = extable_last_fault();
+	u64 n0 = f->count;
+	u8 first = *(volatile u8 *)(void *)extable_textwrite;
+
+	KTEST_EXPECT(extable_ud() == EX_FAULTED);
+	KTEST_EXPECT_MSG(f->vector == X86_TRAP_UD, "recorded vector %llu", (unsigned long long)f->vector);
+	KTEST_EXPECT(f->count == n0 + 1);
+	KTEST_EXPECT(extable_textwrite() == EX_FAULTED);
+	KTEST_EXPECT_MSG(f->vector == X86_TRAP_PF, "recorded vector %llu", (unsigned long long)f->vector);
+	KTEST_EXPECT_MSG(f->cr2 == (u64)(unsigned long)(void *)extable_textwrite,
+			 "cr2 %#llx", (unsigned long long)f->cr2);
+	KTEST_EXPECT(f->error_code & 2);   /* a write */
+	KTEST_EXPECT(*(volatile u8 *)(void *)extable_textwrite == first);
+	KTEST_EXPECT(f->count == n0 + 2);
+	KTEST_EXPECT(search_exception_tables((unsigned long)(void *)extable_ud) == NULL);
 }

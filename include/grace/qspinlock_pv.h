@@ -114,6 +114,16 @@ extern unsigned int qspinlock_bugs;
 /* Parse "name[,name...]" into QSPIN_BUG_* bits; returns -1 on an unknown name. */
 int qspinlock_parse_bugs(const char *s, unsigned int *bits);
 
+/* ---- the KVM backend (kernel/locking/pv_kvm.c) ---- */
+
+/* The CPUID facts pv_spinlock_init() read (kept, not copied). */
+void pv_kvm_init(const struct pv_cpuid_facts *facts);
+/* CPUID offers KVM with PV_UNHALT (or pvspin.kvm_force=1). */
+bool pv_kvm_available(void);
+/* The KVM ops once the kick hypercall has been proven to work (probed on
+ * the first call), else NULL with the reason in `why`. */
+const struct pv_lock_ops *pv_kvm_ops(char *why, size_t n);
+
 /* ---- kernel side (kernel/locking/pv_spinlock.c) ---- */
 
 /* The kick IPI's handler calls this: ends a halt+IPI wait on this CPU. */

@@ -59,8 +59,11 @@ static int bench_think_ns = 1000;
 param_int("bench.locks_hold_ns", bench_hold_ns, 0, 1000000, "time a worker holds the lock");
 param_int("bench.locks_think_ns", bench_think_ns, 0, 1000000, "most time a worker waits between acquisitions (random)");
 
-enum bl_type { BL_TAS, BL_TICKET, BL_QSPIN, BL_PVQSPIN, BL_NR };
-static const char *const bl_names[BL_NR] = { "tas", "ticket", "qspinlock", "pvqspinlock" };
+/* BL_PVIPI runs only when the PV backend is KVM: then the bench compares the
+ * KVM kick hypercall with halt+IPI on the same guest (the seed experiment). */
+enum bl_type { BL_TAS, BL_TICKET, BL_QSPIN, BL_PVQSPIN, BL_PVIPI, BL_NR };
+static const char *const bl_names[BL_NR] = { "tas", "ticket", "qspinlock", "pvqspinlock",
+					     "pvqspinlock_ipi" };
 
 static union any_lock bl_lock;
 
@@ -96,10 +99,12 @@ static void bl_init(enum bl_type t)
 /* Install the backend a type needs; false if it cannot be had. */
 static bool bl_backend_for(enum bl_type t, enum pv_backend pv)
 {
-	enum pv_backend want = t == BL_PVQSPIN ? pv : PV_NATIVE;
+	enum pv_backend want = t == BL_PVQSPIN ? pv : t == BL_PVIPI ? PV_IPI : PV_NATIVE;
 
-	if (t != BL_QSPIN && t != BL_PVQSPIN)
+	if (t == BL_TAS || t == BL_TICKET)
 		return true;
+	if (t == BL_PVIPI && pv != PV_KVM)
+		return false;
 	return pv_spinlock_switch(want) == 0;
 }
 

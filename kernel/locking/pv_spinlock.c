@@ -8,8 +8,8 @@
  *   pvspin: backend ipi (hypervisor "TCGTCGTCGTCG", 2 possible CPUs: halt+IPI)
  *
  * Backends (the protocol around them is in qspinlock_paravirt.h):
- *   kvm  halt: `sti; hlt`, or `hlt` with interrupts off (a KVM kick wakes a
- *        halted vCPU whatever IF says); kick: KVM_HC_KICK_CPU hypercall.
+ *   kvm  in pv_kvm.c: halt, the kick hypercall, and the probe kick that
+ *        must succeed before the backend is installed.
  *   ipi  halt: `sti; hlt`; with interrupts off it returns at once (nothing
  *        could wake it) and the waiter keeps spinning; kick: pv_kick_ipi(),
  *        which the SMP code wires to a real IPI.
@@ -53,12 +53,9 @@ static struct pv_cpuid_facts pv_facts;
 /* ---- hooks the SMP code fills in ---- */
 
 static void kick_ipi_none(int cpu) { (void)cpu; }
-static u32 apicid_identity(int cpu) { return (u32)cpu; }
 static void (*kick_ipi_fn)(int cpu) = kick_ipi_none;
-static u32 (*cpu_apicid_fn)(int cpu) = apicid_identity;
 
 void pv_set_kick_ipi(void (*fn)(int cpu)) { kick_ipi_fn = fn ? fn : kick_ipi_none; }
-void pv_set_cpu_apicid(u32 (*fn)(int cpu)) { cpu_apicid_fn = fn ? fn : apicid_identity; }
 void pv_kick_ipi(int cpu) { kick_ipi_fn(cpu); }
 
 /*
@@ -117,45 +114,6 @@ void lock_race_delay(void)
 	udelay(prandom_next(rng) % (u64)race_delay_us);
 }
 
-/* ---- KVM ---- */
-
-static void kvm_hypercall(const struct kvm_hypercall_regs *r)
-{
-	u64 rax = r->rax;
-
-	if (r->vmmcall)
-		__asm__ __volatile__("vmmcall" : "+a"(rax)
-				     : "b"(r->rbx), "c"(r->rcx), "d"(r->rdx), "S"(r->rsi) : "memory");
-	else
-		__asm__ __volatile__("vmcall" : "+a"(rax)
-				     : "b"(r->rbx), "c"(r->rcx), "d"(r->rdx), "S"(r->rsi) : "memory");
-}
-
-static bool kvm_pv_halt(bool irqs_were_on)
-{
-	if (irqs_were_on) {
-		/* The KVM kick wakes the vCPU without an interrupt: any wake-up
-		 * ends this wait (a spurious one costs a re-check). */
-		safe_halt();
-		cli();
-	} else {
-		hlt();
-	}
-	return true;
-}
-
-static void kvm_pv_kick(int cpu)
-{
-	struct kvm_hypercall_regs r;
-
-	kvm_kick_cpu_regs(&r, cpu_apicid_fn(cpu), pv_facts.amd);
-	kvm_hypercall(&r);
-}
-
-static const struct pv_lock_ops kvm_ops = {
-	.backend = PV_KVM, .name = "kvm", .halt = kvm_pv_halt, .kick = kvm_pv_kick,
-};
-
 /* ---- halt + IPI ---- */
 
 static bool ipi_pv_halt(bool irqs_were_on)
@@ -179,9 +137,11 @@ const struct pv_lock_ops *pv_backend_ops(enum pv_backend b)
 		return &pv_lock_ops_native;
 	case PV_IPI:
 		return &ipi_ops;
-	case PV_KVM:
-		return pv_facts.kvm && (pv_facts.kvm_features & (1U << KVM_FEATURE_PV_UNHALT)) ?
-		       &kvm_ops : NULL;
+	case PV_KVM: {
+		char why[272];
+
+		return pv_kvm_ops(why, sizeof(why));
+	}
 	default:
 		return NULL;
 	}
@@ -231,6 +191,7 @@ void pv_spinlock_init(unsigned int possible_cpus)
 {
 	char why[80];
 	enum pv_backend auto_b, b;
+	const struct pv_lock_ops *kvm = NULL;
 	unsigned int bugs;
 
 	if (lock_bug[0]) {
@@ -244,7 +205,12 @@ void pv_spinlock_init(unsigned int possible_cpus)
 	}
 
 	pv_read_cpuid_facts(&pv_facts);
+	pv_kvm_init(&pv_facts);
 	auto_b = pv_choose(&pv_facts, possible_cpus, why, sizeof(why));
+	if (auto_b == PV_IPI && pv_kvm_available() && !pv_facts.kvm) {
+		auto_b = PV_KVM;   /* pvspin.kvm_force=1: as if KVM offered PV_UNHALT */
+		snprintf(why, sizeof(why), "pvspin.kvm_force=1");
+	}
 	b = auto_b;
 	if (!strcmp(pvspin_mode, "off")) {
 		b = PV_NATIVE;
@@ -253,17 +219,25 @@ void pv_spinlock_init(unsigned int possible_cpus)
 		b = PV_IPI;
 		snprintf(why, sizeof(why), "pvspin=ipi");
 	} else if (!strcmp(pvspin_mode, "kvm")) {
-		if (pv_backend_ops(PV_KVM)) {
-			b = PV_KVM;
-			snprintf(why, sizeof(why), "pvspin=kvm");
-		} else {
-			printk("pvspin=kvm: no KVM with PV_UNHALT here, using the auto choice\n");
-		}
+		b = PV_KVM;
+		snprintf(why, sizeof(why), "pvspin=kvm");
 	} else if (strcmp(pvspin_mode, "auto")) {
 		printk("pvspin=%s: unknown (auto|off|kvm|ipi), using auto\n", pvspin_mode);
 	}
 
-	pv_lock_ops_install(b == PV_KVM ? &kvm_ops : b == PV_IPI ? &ipi_ops : &pv_lock_ops_native);
+	if (b == PV_KVM) {
+		/* Prove the kick hypercall works before any lock depends on it. */
+		char kvm_why[272];
+
+		kvm = pv_kvm_ops(kvm_why, sizeof(kvm_why));
+		if (!kvm) {
+			b = auto_b == PV_KVM ? PV_IPI : auto_b;
+			printk("pvspin: KVM backend refused (%s); using %s\n", kvm_why, pv_backend_name(b));
+			if (auto_b == PV_KVM)
+				snprintf(why, sizeof(why), "KVM kick hypercall does not work here: halt+IPI");
+		}
+	}
+	pv_lock_ops_install(b == PV_KVM ? kvm : b == PV_IPI ? &ipi_ops : &pv_lock_ops_native);
 	snprintf(pv_spinlock_reason, sizeof(pv_spinlock_reason), "%s", why);
 	printk("pvspin: backend %s (%s)\n", pv_backend_name(b), why);
 }
