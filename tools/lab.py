@@ -13,7 +13,8 @@
 A lab is a directory docs/labs/NAME/ with
   README.md    the handout: what to read, what to write, how to test, questions
   start.c      what replaces the exercise region in the starting state: a
-               commented stub that still builds
+               commented stub that still builds; or, for a bug hunt,
+  start.subst  the small change that plants the bug in the reference region
   checks/*.scn the grader's checks: scenario files (docs/testing.md) with a
                `points: N` line each
 and one region of kernel source between two marker comments:
@@ -89,10 +90,33 @@ def find_region(tree, name):
     return found[0]
 
 
+def substitute(region, subst_path):
+    """Apply start.subst to the region: blocks of
+           @@ old          exact text to find (once) in the region
+           @@ new          what it becomes
+           @@ end
+    For bug hunts, whose starting state is the reference with a small change
+    nobody is told about: no copy of the region to go stale."""
+    with open(subst_path, encoding="utf-8") as f:
+        blocks = re.findall(r"^@@ old\n(.*?)^@@ new\n(.*?)^@@ end$", f.read(), re.M | re.S)
+    if not blocks:
+        raise SystemExit("lab: %s has no @@ old/@@ new/@@ end block" % subst_path)
+    for old, new in blocks:
+        if region.count(old) != 1:
+            raise SystemExit("lab: %s: the text to replace occurs %d times in the region "
+                             "(the reference changed?)" % (subst_path, region.count(old)))
+        region = region.replace(old, new)
+    return region
+
+
 def apply_start(tree, name):
     path, text, s, e = find_region(tree, name)
-    with open(os.path.join(LABS, name, "start.c"), encoding="utf-8") as f:
-        stub = f.read()
+    subst = os.path.join(LABS, name, "start.subst")
+    if os.path.exists(subst):
+        stub = substitute(text[s:e], subst)
+    else:
+        with open(os.path.join(LABS, name, "start.c"), encoding="utf-8") as f:
+            stub = f.read()
     with open(path, "w", encoding="utf-8") as f:
         f.write(text[:s] + stub + text[e:])
     return path, text[s:e]
@@ -169,7 +193,12 @@ def evidence(it, logdir):
 
 
 def build(tree, build_dir, quiet=True):
-    p = subprocess.run(["make", "-C", tree, "-s", "BUILD=" + build_dir, "all"],
+    # BUILD relative to the tree when it is inside: the .d files name their
+    # targets with the BUILD they were made with, and a header change only
+    # rebuilds its users when those names match.
+    rel = os.path.relpath(build_dir, tree)
+    p = subprocess.run(["make", "-C", tree, "-s", "BUILD=" + (build_dir if rel.startswith("..") else rel),
+                        "all"],
                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if p.returncode != 0:
         out = p.stdout.decode("utf-8", "replace")

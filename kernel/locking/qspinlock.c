@@ -178,6 +178,7 @@ queue:
 	if (queued_spin_trylock(lock))
 		goto release;
 
+	/* >>> LAB qspinlock-mcs (docs/labs/qspinlock-mcs/README.md) */
 	tail = qspinlock_encode_tail(cpu, idx);
 	old = xchg_tail(lock, tail);   /* p,*,* -> n,*,* */
 	next = NULL;
@@ -229,6 +230,7 @@ queue:
 	}
 	if (!handed_over)
 		mcs_pass_on(next);
+	/* <<< LAB qspinlock-mcs */
 
 release:
 	lock_trace(TRACE_LOCK_ACQUIRED, lock, idx, 0);

@@ -133,6 +133,7 @@ unsigned int pv_hash_entries_in_use(void)
 	return n;
 }
 
+/* >>> LAB pv-lost-wakeup (docs/labs/pv-lost-wakeup/README.md) */
 /*
  * Halt until kicked if *ptr still holds val. Returns whether it halted.
  * See the header comment for why the re-check must happen with interrupts
@@ -233,6 +234,7 @@ static void pv_kick_node(struct mcs_node *next)
 					__ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		pv_kick(next->cpu);
 }
+/* <<< LAB pv-lost-wakeup */
 
 /*
  * The head's wait: spin with P set, then hash, mark the lock slow and halt
