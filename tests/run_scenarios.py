@@ -358,11 +358,6 @@ def parse_scenarios(path):
     return items
 
 
-def parse_scenario(path):
-    """The first (for a plain file: the only) item of a scenario file."""
-    return parse_scenarios(path)[0]
-
-
 def apply_entries(it, entries, binding):
     """Set the item's fields from the file's lines; an error message or None."""
     for no, key, cond, value in entries:

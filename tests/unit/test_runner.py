@@ -149,13 +149,17 @@ class FailRules(unittest.TestCase):
 
 
 class ScenarioFiles(unittest.TestCase):
-    def parse(self, text):
+    def parse_all(self, text):
+        """Every item of a scenario file with this text."""
         with tempfile.NamedTemporaryFile("w", suffix=".scn", delete=False) as f:
             f.write(text)
         try:
-            return rs.parse_scenario(f.name)
+            return rs.parse_scenarios(f.name)
         finally:
             os.unlink(f.name)
+
+    def parse(self, text):
+        return self.parse_all(text)[0]
 
     def test_full_file(self):
         it = self.parse("# A test\n# more words\nmachine: pc   # comment\nfirmware: uefi\n"
@@ -178,14 +182,6 @@ class ScenarioFiles(unittest.TestCase):
         self.assertIn("timeout", self.parse("timeout: soon\n").error)
         self.assertIn("expect_output", self.parse("expect_output: (\n").error)
         self.assertIn("gdb_script", self.parse("type: gdb\n").error)
-
-    def parse_all(self, text):
-        with tempfile.NamedTemporaryFile("w", suffix=".scn", delete=False) as f:
-            f.write(text)
-        try:
-            return rs.parse_scenarios(f.name)
-        finally:
-            os.unlink(f.name)
 
     def test_matrix_expands_in_order(self):
         items = self.parse_all(
