@@ -11,6 +11,8 @@
 #   ACCEL=auto|kvm|tcg  QEMU's accelerator for run, debug and the tests (default auto:
 #                     decided once per machine by trying KVM against TCG, tools/accel.py)
 #   make help         this text
+#   make trace SCENARIO=name   run a scenario with the event trace on; writes build/trace/name.json
+#                     (Perfetto / chrome://tracing) and name.png (TRACE_ARGS="..." adds kernel args)
 #   make fuzz         run each libFuzzer target (tests/unit/fuzz_*.c) for FUZZ_SECONDS (60)
 #   make DEBUG=1      -Og, debug checks, UBSan
 #   make STEP=1       -Og only: locals and line steps survive for GDB (what make debug boots)
@@ -68,7 +70,7 @@ endif
 NASMFLAGS := -f elf64
 LDFLAGS := -nostdlib -n -z max-page-size=0x1000 -T linker.ld --no-warn-rwx-segments -z noexecstack
 
-.PHONY: all iso run test test-all unit scenarios debug gdb fuzz clean deps help
+.PHONY: all iso run test test-all unit scenarios debug gdb fuzz trace clean deps help
 all: $(BUILD)/grace.iso
 
 # Tools: installed by tools/setup-deps.sh when one is missing.
@@ -233,6 +235,22 @@ gdb: $(BUILD)/.deps-ok
 	  'continue' > $(BUILD)/gdbinit
 	@echo "gdb: using $(BUILD)/gdbinit (port $(GDB_PORT), $(DEBUG_IMAGE)/grace.elf)"
 	gdb -q -x $(BUILD)/gdbinit
+
+# make trace SCENARIO=name: the scenario with trace=1 trace.dump=1, its dump
+# turned into a Chrome trace (Perfetto opens it) and a PNG timeline. The PNG
+# uses Debian's python3-matplotlib, hence Debian's python3.
+SCENARIO   ?=
+TRACE_ARGS ?=
+TRACE_LAST_MS ?=
+PLOT_PYTHON := $(if $(wildcard /usr/bin/python3),/usr/bin/python3,$(PYTHON))
+trace: $(BUILD)/.deps-ok all
+	@test -n "$(SCENARIO)" || { echo "make trace: say which, e.g. make trace SCENARIO=trace-hotplug"; exit 2; }
+	@bash tools/setup-deps.sh --plots
+	@$(RUNNER) --no-build --no-unit --set all --append-args "trace=1 trace.dump=1 $(TRACE_ARGS)" $(SCENARIO) || true
+	@mkdir -p $(BUILD)/trace
+	@$(PLOT_PYTHON) tools/trace2json.py $(BUILD)/test-logs/$(SCENARIO).log --title "$(SCENARIO)" \
+		-o $(BUILD)/trace/$(SCENARIO).json --png $(BUILD)/trace/$(SCENARIO).png \
+		$(if $(TRACE_LAST_MS),--last-ms $(TRACE_LAST_MS))
 
 test: $(BUILD)/.deps-ok all
 	@$(RUNNER) --no-build --set quick $(TESTS)

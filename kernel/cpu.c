@@ -68,6 +68,7 @@
 #include <grace/smp.h>
 #include <grace/stop_machine.h>
 #include <grace/time.h>
+#include <grace/trace.h>
 
 #include "cpuhp.h"
 
@@ -376,8 +377,10 @@ static int cpuhp_step(unsigned int cpu, bool bringup)
 		/* Nothing to run there (no callback, no failure armed): no need
 		 * to wake the AP's thread just to pass the state. */
 		if (!(bringup ? cpuhp_hp_states[s].startup : cpuhp_hp_states[s].teardown) &&
-		    st->fail != s)
+		    st->fail != s) {
+			trace_event(TRACE_CPUHP_STEP, cpu, s, bringup);
 			ret = 0;
+		}
 		else if (unlikely(cpuhp_bug_deferred_active) && cpuhp_defer_step(cpu, s, bringup))
 			ret = 0;
 		else
@@ -403,6 +406,7 @@ static int cpuhp_invoke_callback(unsigned int cpu, enum cpuhp_state state, bool 
 	struct cpuhp_step *step = &cpuhp_hp_states[state];
 	int (*cb)(unsigned int) = bringup ? step->startup : step->teardown;
 
+	trace_event(TRACE_CPUHP_STEP, cpu, state, bringup);
 	/* cpu:teardown takes its injected failure inside take_cpu_down(),
 	 * under stop_machine, where a real refusal happens. */
 	if (unlikely(st->fail == state) && state != CPUHP_TEARDOWN_CPU &&

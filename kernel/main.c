@@ -38,6 +38,7 @@
 #include <grace/sched.h>
 #include <grace/string.h>
 #include <grace/time.h>
+#include <grace/trace.h>
 
 struct boot_info boot_info;
 
@@ -108,6 +109,7 @@ void kmain(u32 magic, u32 mbi_phys)
 	smp_prepare_cpus();
 	qspinlock_lab_init();
 	pv_spinlock_init(num_possible_cpus());
+	trace_init();   /* trace=1: rings for every possible CPU, from here on */
 
 	/* The scheduler: every possible CPU's runqueue and timer base; this
 	 * context becomes CPU 0's idle task "swapper/0" (it may not sleep until

@@ -734,6 +734,8 @@ def main(argv=None):
     p.add_argument("--list", action="store_true", help="list the selected items and exit")
     p.add_argument("--scenario-dir", default=os.path.join(ROOT, "tests/scenarios"))
     p.add_argument("--unit-dir", default=os.path.join(ROOT, "tests/unit"))
+    p.add_argument("--append-args", default="",
+                   help="kernel arguments added to every selected scenario (make trace: trace=1 ...)")
     p.add_argument("--timeout-scale", type=float,
                    default=float(os.environ.get("GRACE_TIMEOUT_SCALE", "1") or 1),
                    help="multiply every timeout (default: $GRACE_TIMEOUT_SCALE or 1)")
@@ -750,6 +752,9 @@ def main(argv=None):
         items = [i for i in items
                  if any(fnmatch.fnmatchcase(i.name, pat) or
                         fnmatch.fnmatchcase(i.name.split(":", 1)[-1], pat) for pat in ns.names)]
+    if ns.append_args:
+        for it in items:
+            it.args = (it.args + " " + ns.append_args).strip()
     if ns.list:
         for it in items:
             print("%-28s %-6s %-5s %s" % (it.name, it.kind, it.set, it.desc or it.error or ""))

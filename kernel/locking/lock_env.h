@@ -12,6 +12,8 @@
  *   lock_irq_restore(on) interrupts back on if `on`
  *   lock_in_nmi()        true in NMI context (never halt there)
  *   lock_race_delay()    torture: maybe pause at a race window (else nothing)
+ *   lock_trace(t, a, b, c)  an event for the trace (grace/trace.h; host: nothing)
+ *   lock_trace_clock()   the trace's clock (TSC; host: 0)
  */
 #ifndef KERNEL_LOCKING_LOCK_ENV_H
 #define KERNEL_LOCKING_LOCK_ENV_H
@@ -24,10 +26,16 @@ bool lock_irq_save(void);
 void lock_irq_restore(bool were_on);
 bool lock_in_nmi(void);
 static inline void lock_race_delay(void) { }
+#define lock_trace(type, a, b, c) do { } while (0)
+#define lock_trace_clock() 0
 #define QSPINLOCK_DEBUG 1   /* host tests always check the invariants */
 #else
 #include <asm/cpu.h>
 #include <grace/irq.h>
+#include <grace/trace.h>
+
+#define lock_trace(type, a, b, c) trace_event(type, (u32)(uintptr_t)(a), (b), (c))
+#define lock_trace_clock() rdtsc()
 
 static inline void lock_cpu_relax(void) { cpu_relax(); }
 static inline bool lock_irq_save(void) { return (local_irq_save() & X86_RFLAGS_IF) != 0; }

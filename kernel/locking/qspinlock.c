@@ -90,6 +90,7 @@ static inline void mcs_spin_native(struct mcs_node *node)
 /* Make `next` the queue head: release pairs with mcs_spin_native / pv_wait_node. */
 static inline void mcs_pass_on(struct mcs_node *next)
 {
+	lock_trace(TRACE_LOCK_HANDOVER, 0, next->cpu, 0);
 	__atomic_store_n(&next->locked, 1, __ATOMIC_RELEASE);
 	if (qspinlock_pv_active)
 		pv_kick_node(next);
@@ -160,6 +161,7 @@ queue:
 		goto release;
 	}
 	node = &qn->node[idx];
+	lock_trace(TRACE_LOCK_SLOWPATH, lock, idx, 0);
 	/*
 	 * From here on an interrupt on this CPU takes node[idx + 1]: keep the
 	 * compiler from sinking the nesting++ below the node's initialisation.
@@ -229,6 +231,7 @@ queue:
 		mcs_pass_on(next);
 
 release:
+	lock_trace(TRACE_LOCK_ACQUIRED, lock, idx, 0);
 	barrier();   /* done with node[idx] before an interrupt may reuse it */
 	qn->nesting--;
 }

@@ -149,9 +149,13 @@ static bool pv_wait(u8 *ptr, u8 val)
 	irqs_were_on = lock_irq_save();
 	if ((qspinlock_bugs & QSPIN_BUG_PV_LOST_WAKEUP) ||
 	    __atomic_load_n(ptr, __ATOMIC_ACQUIRE) == val) {
+		u64 t0 = lock_trace_clock();
+
 		halted = pv_lock_ops.halt(irqs_were_on);
-		if (halted)
+		if (halted) {
 			lockstat_inc(lockstat_qspinlock_class(), LS_PV_WAIT);
+			lock_trace(TRACE_PV_WAIT, ptr, 0, t0);   /* one event: the halt's span */
+		}
 	}
 	lock_irq_restore(irqs_were_on);
 	return halted;
@@ -162,6 +166,7 @@ static void pv_kick(int cpu)
 	lockstat_inc(lockstat_qspinlock_class(), LS_PV_KICK);
 	if (unlikely(qspinlock_bugs & QSPIN_BUG_PV_DROP_KICK))
 		return;   /* INJECTED BUG: the kick is lost */
+	lock_trace(TRACE_PV_KICK, cpu, 0, 0);
 	pv_lock_ops.kick(cpu);
 }
 
