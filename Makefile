@@ -11,6 +11,8 @@
 #   ACCEL=auto|kvm|tcg  QEMU's accelerator for run, debug and the tests (default auto:
 #                     decided once per machine by trying KVM against TCG, tools/accel.py)
 #   make help         this text
+#   make lab LAB=name    put the tree into a lab's starting state (LAB=none: the reference back)
+#   make grade LAB=name  grade it: points per check, GOOD/BAD/MISSING evidence (docs/labs/)
 #   make trace SCENARIO=name   run a scenario with the event trace on; writes build/trace/name.json
 #                     (Perfetto / chrome://tracing) and name.png (TRACE_ARGS="..." adds kernel args)
 #   make fuzz         run each libFuzzer target (tests/unit/fuzz_*.c) for FUZZ_SECONDS (60)
@@ -70,7 +72,7 @@ endif
 NASMFLAGS := -f elf64
 LDFLAGS := -nostdlib -n -z max-page-size=0x1000 -T linker.ld --no-warn-rwx-segments -z noexecstack
 
-.PHONY: all iso run test test-all unit scenarios debug gdb fuzz trace clean deps help
+.PHONY: all iso run test test-all unit scenarios debug gdb fuzz trace lab grade clean deps help
 all: $(BUILD)/grace.iso
 
 # Tools: installed by tools/setup-deps.sh when one is missing.
@@ -251,6 +253,16 @@ trace: $(BUILD)/.deps-ok all
 	@$(PLOT_PYTHON) tools/trace2json.py $(BUILD)/test-logs/$(SCENARIO).log --title "$(SCENARIO)" \
 		-o $(BUILD)/trace/$(SCENARIO).json --png $(BUILD)/trace/$(SCENARIO).png \
 		$(if $(TRACE_LAST_MS),--last-ms $(TRACE_LAST_MS))
+
+# Labs (tools/lab.py, docs/labs/): the reference implementation is the
+# kernel itself; a lab's starting state replaces one marked region of it.
+LAB ?=
+lab:
+	@test -n "$(LAB)" || { $(PYTHON) tools/lab.py list; echo "make lab LAB=name (LAB=none restores)"; exit 2; }
+	@$(PYTHON) tools/lab.py start $(LAB)
+grade: $(BUILD)/.deps-ok
+	@test -n "$(LAB)" || { $(PYTHON) tools/lab.py list; echo "make grade LAB=name"; exit 2; }
+	@$(PYTHON) tools/lab.py grade $(LAB)
 
 test: $(BUILD)/.deps-ok all
 	@$(RUNNER) --no-build --set quick $(TESTS)

@@ -312,6 +312,7 @@ static int cpuhp_run(unsigned int cpu, enum cpuhp_state target)
 		       cpu, target > start ? "up" : "down", cpuhp_state_name(target),
 		       cpuhp_state_name(target > start ? failed_at + 1 : failed_at), ret,
 		       cpuhp_state_name(start));
+		/* >>> LAB hotplug-rollback (docs/labs/hotplug-rollback/README.md) */
 		st->rollback = true;
 		st->target = start;
 		int rb = cpuhp_walk(cpu, start);
@@ -320,6 +321,7 @@ static int cpuhp_run(unsigned int cpu, enum cpuhp_state target)
 		if (rb)
 			panic("cpuhp: CPU %u: rollback to %s failed at %s (%d)", cpu,
 			      cpuhp_state_name(start), cpuhp_state_name(st->state), rb);
+		/* <<< LAB hotplug-rollback */
 	}
 	st->target = st->state;
 	DEBUG_CHECK(cpuhp_state_is_target(st->state));

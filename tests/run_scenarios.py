@@ -201,7 +201,7 @@ def judge(expect, status, timed_out, lines, timeout, expect_output=(), forbid_ou
 VERBATIM_KEYS = {"args", "expect_output", "forbid_output", "allow_output", "qemu_args"}
 REPEAT_KEYS = {"expect_output", "forbid_output", "allow_output"}
 SIMPLE_KEYS = {"machine", "firmware", "smp", "memory", "timeout", "expect", "set",
-               "requires", "type", "gdb_script", "cpu", "build", "accel"}
+               "requires", "type", "gdb_script", "cpu", "build", "accel", "points", "lab"}
 REQUIREMENTS = {"kvm"}
 # Kernel images a scenario can boot: build subdirectory and make variables.
 #   release  what `make` builds (-O2)
@@ -232,6 +232,7 @@ class Item:
         self.set = "quick"
         self.requires = []
         self.gdb_script = None
+        self.lab = None           # type: lab: the lab whose grader is proven (tools/lab.py selftest)
         self.cpu = None
         self.qemu_args = []
         self.build = "release"    # a key of IMAGES: release | debug | step
@@ -358,6 +359,12 @@ def parse_scenarios(path):
     return items
 
 
+def parse_scenario(path):
+    """The item of a plain scenario file (the first, for a matrix file);
+    tools/lab.py reads its graders' checks with it."""
+    return parse_scenarios(path)[0]
+
+
 def apply_entries(it, entries, binding):
     """Set the item's fields from the file's lines; an error message or None."""
     for no, key, cond, value in entries:
@@ -404,8 +411,8 @@ def apply_entries(it, entries, binding):
                     raise ValueError("unknown requirement %s" % ", ".join(sorted(unknown)))
                 it.requires += reqs
             elif key == "type":
-                if value not in ("qemu", "gdb"):
-                    raise ValueError("type must be qemu or gdb")
+                if value not in ("qemu", "gdb", "lab"):
+                    raise ValueError("type must be qemu, gdb or lab")
                 it.kind = value
             elif key == "build":
                 if value not in IMAGES:
@@ -422,6 +429,8 @@ def apply_entries(it, entries, binding):
                 setattr(it, key, value)
         except (ValueError, re.error) as e:
             return "line %d: %s: %s" % (no, key, e)
+    if it.kind == "lab" and not os.path.isdir(os.path.join(ROOT, "docs", "labs", it.lab or "")):
+        return "type: lab needs a `lab:` line naming a directory of docs/labs"
     if it.kind == "gdb":
         if not it.gdb_script:
             return "type: gdb needs a gdb_script: line"
@@ -672,6 +681,30 @@ class Runner:
         return judge(it.expect, status, timed_out, lines, timeout, it.expect_output,
                      it.forbid_output, it.allow_output, it.args, 0)
 
+    def run_lab(self, it):
+        """A lab's selftest: its grader fails on the starting state and passes
+        on the reference (tools/lab.py). Judged by its TEST lab.NAME line."""
+        timeout = it.timeout * self.scale
+        log = os.path.join(self.logdir, it.log_base + ".log")
+        with open(log, "w") as lf:
+            proc = _start([sys.executable, os.path.join(ROOT, "tools/lab.py"), "selftest", it.lab],
+                          cwd=ROOT, stdin=subprocess.DEVNULL, stdout=lf, stderr=subprocess.STDOUT,
+                          start_new_session=True)
+            proc.grace_group = True
+            status, timed_out = _finish(proc, timeout, group=True)
+        # Not judge(): the log quotes the starting state's failures as
+        # evidence, on purpose. The verdict is the selftest's own line.
+        lines = clean_lines(read_text(log))
+        if timed_out:
+            return False, "timeout after %g s" % timeout
+        verdict = next((ln for ln in lines if ln.startswith("TEST lab.%s:" % it.lab)), None)
+        if verdict is None:
+            return False, "no TEST lab.%s line (exit status %s)" % (it.lab, status)
+        missing = [rx for rx in it.expect_output if not any(re.search(rx, ln) for ln in lines)]
+        if status != 0 or ": PASS" not in verdict or missing:
+            return False, short(verdict) + ("; missing %s" % missing[0] if missing else "")
+        return True, ""
+
     # -- dispatch ------------------------------------------------------------
 
     def run(self, it):
@@ -690,7 +723,7 @@ class Runner:
                 ok, reason = self.run_qemu(it, choice)
             else:
                 fn = {"unit-c": self.run_unit_c, "unit-py": self.run_unit_py,
-                      "gdb": self.run_gdb}[it.kind]
+                      "gdb": self.run_gdb, "lab": self.run_lab}[it.kind]
                 ok, reason = fn(it)
         except Exception as e:  # a harness bug must not hide the other results
             ok, reason = False, "harness error: %s: %s" % (type(e).__name__, e)
@@ -767,7 +800,7 @@ def main(argv=None):
     runner = Runner(ns)
     os.makedirs(runner.logdir, exist_ok=True)
     os.makedirs(runner.unitdir, exist_ok=True)
-    needs_iso = any(i.kind in ("qemu", "gdb") for i in items)
+    needs_iso = any(i.kind in ("qemu", "gdb", "lab") for i in items)
     build_failed = False
     if needs_iso and not ns.no_build:
         build_failed = not build(runner.build)
@@ -799,7 +832,7 @@ def main(argv=None):
     t_start = time.monotonic()
 
     def work(it):
-        if build_failed and it.kind in ("qemu", "gdb"):
+        if build_failed and it.kind in ("qemu", "gdb", "lab"):
             res = Result("FAIL", build_failed if isinstance(build_failed, str) else "build failed")
         else:
             res = runner.run(it)
