@@ -28,6 +28,8 @@
 #include <grace/panic.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
+#include <grace/pv_ipi.h>
+#include <grace/qspinlock_lab.h>
 #include <grace/qspinlock_pv.h>
 #include <grace/reboot.h>
 #include <grace/param.h>
@@ -101,9 +103,11 @@ void kmain(u32 magic, u32 mbi_phys)
 	acpi_init();
 
 	/* CPUs: possible/present masks and APIC IDs from the MADT, per-CPU
-	 * areas for every possible CPU. Then the lock slow path's PV backend,
-	 * chosen before any other CPU runs (pvspin=) from the possible count. */
+	 * areas for every possible CPU. Then the lock code's lab switches and
+	 * the slow path's PV backend, chosen before any other CPU runs
+	 * (pvspin=) from the possible count. */
 	smp_prepare_cpus();
+	qspinlock_lab_init();
 	pv_spinlock_init(num_possible_cpus());
 	trace_init();   /* trace=1: rings for every possible CPU, from here on */
 

@@ -329,14 +329,6 @@ static int prepare_ap(unsigned int cpu)
 
 /* ---- INIT, SIPI, SIPI ---------------------------------------------------- */
 
-static bool running_on_hypervisor(void)
-{
-	u32 a, b, c, d;
-
-	cpuid(1, &a, &b, &c, &d);
-	return c & (1u << 31);     /* CPUID.1:ECX[31], reserved for hypervisors */
-}
-
 static void decide_spec_delays(void)
 {
 	if (strcmp(spec_delays, "on") == 0)
@@ -346,7 +338,7 @@ static void decide_spec_delays(void)
 	else {
 		if (strcmp(spec_delays, "auto") != 0)
 			printk("smp: smp.spec_delays=%s is not auto, on or off; using auto\n", spec_delays);
-		use_spec_delays = !running_on_hypervisor();
+		use_spec_delays = !cpu_has_hypervisor();
 	}
 	printk("smp: INIT-SIPI spec delays %s, %s bring-up\n", use_spec_delays ? "on" : "off",
 	       smp_parallel ? "parallel" : "serial");

@@ -26,11 +26,11 @@
 #include <grace/panic.h>
 #include <grace/percpu.h>
 #include <grace/qspinlock.h>
+#include <grace/qspinlock_lab.h>
 #include <grace/qspinlock_pv.h>
 #include "lock_env.h"
 
 struct qnode_cpu qnodes[NR_CPUS_MAX];
-bool qspinlock_pv_active;
 unsigned int qspinlock_bugs;
 
 static inline struct mcs_node *decode_tail(u32 val)
@@ -236,27 +236,4 @@ release:
 	lock_trace(TRACE_LOCK_ACQUIRED, lock, idx, 0);
 	barrier();   /* done with node[idx] before an interrupt may reuse it */
 	qn->nesting--;
-}
-
-/* ---- the paravirt backend switch ---- */
-
-static bool pv_native_halt(bool irqs_were_on) { (void)irqs_were_on; return false; }
-static void pv_native_kick(int cpu) { (void)cpu; }
-
-const struct pv_lock_ops pv_lock_ops_native = {
-	.backend = PV_NATIVE, .name = "native",
-	.halt = pv_native_halt, .kick = pv_native_kick,
-};
-struct pv_lock_ops pv_lock_ops = {
-	.backend = PV_NATIVE, .name = "native",
-	.halt = pv_native_halt, .kick = pv_native_kick,
-};
-char pv_spinlock_reason[96];
-void pv_lock_ops_install(const struct pv_lock_ops *ops)
-{
-	pv_lock_ops = *ops;
-	lockstat_qspin_class = (u8)(LOCK_CLASS_QSPIN_NATIVE + ops->backend);
-	/* Unlocks must switch to the cmpxchg form before any head can write 3;
-	 * the caller guarantees no CPU is in a slow path right now. */
-	__atomic_store_n(&qspinlock_pv_active, ops->backend != PV_NATIVE, __ATOMIC_SEQ_CST);
 }
