@@ -246,7 +246,9 @@ def selftest(name):
               % (name, active_lab()))
         return 1
     ref_build = os.path.join(ROOT, "build")
-    s_ref, total = grade(name, ROOT, ref_build, label=" on the reference")
+    # One check at a time: selftest runs as one item among make test's jobs,
+    # and must not double the machine's load.
+    s_ref, total = grade(name, ROOT, ref_build, jobs=1, label=" on the reference")
     # Starting state: a scratch copy of the sources, seeded with the
     # reference objects so that make compiles only what start.c touches.
     scratch = os.path.join(ROOT, "build", "lab-selftest", name)
@@ -268,7 +270,7 @@ def selftest(name):
         if os.path.exists(os.path.join(ref_build, f)):
             shutil.copy2(os.path.join(ref_build, f), os.path.join(sb, f))
     path, _ = apply_start(scratch, name)
-    s_start, _ = grade(name, scratch, sb, label=" on the starting state")
+    s_start, _ = grade(name, scratch, sb, jobs=1, label=" on the starting state")
     if s_ref is None or s_start is None:
         print("TEST lab.%s: FAIL the %s does not build (a starting state must build: "
               "a commented stub)" % (name, "reference" if s_ref is None else "starting state"))
