@@ -6,10 +6,21 @@
  * __wake_up() can wake every non-exclusive waiter and then stop after
  * nr_exclusive exclusive ones. The lock is taken with interrupts off: timer
  * callbacks and interrupt handlers wake queues.
- * Test: ktest "sched.waitqueue".
+ * Test: ktest "sched.waitqueue"; ktest "wait.stack" (on-stack entries
+ * against the waker's delete, widened by wait.race_delay_us).
+ *
+ *   wait.race_delay_us=N   debug: pause N us between the two stores that
+ *                          re-initialise an entry the waker takes off the
+ *                          queue (autoremove_wake_function)
  */
+#include <grace/param.h>
 #include <grace/sched.h>
+#include <grace/time.h>
 #include <grace/wait.h>
+
+int wait_race_delay_us;
+param_int("wait.race_delay_us", wait_race_delay_us, 0, 1000,
+	  "debug: pause between the two stores of the waker's entry delete");
 
 void init_waitqueue_head(struct wait_queue_head *wq)
 {
@@ -27,8 +38,16 @@ int autoremove_wake_function(struct wait_queue_entry *e, unsigned int mode, void
 {
 	int ret = default_wake_function(e, mode, key);
 
-	if (ret)
-		list_del_init(&e->entry);
+	if (ret) {
+		struct list_head *l = &e->entry;
+
+		l->next->prev = l->prev;
+		l->prev->next = l->next;
+		l->next = l;
+		if (wait_race_delay_us)
+			udelay((unsigned long)wait_race_delay_us);
+		l->prev = l;
+	}
 	return ret;
 }
 
