@@ -9,9 +9,22 @@
  * Test: ktest "sched.waitqueue"; ktest "wait.stack" (on-stack entries
  * against the waker's delete, widened by wait.race_delay_us).
  *
+ * The waker's delete and the waiter's unlocked check (list.h):
+ * autoremove_wake_function() takes the entry off with
+ * list_del_init_careful(), whose last store — next, a release — is what makes
+ * the entry look empty; finish_wait() acquires that with list_empty_careful()
+ * and only then skips the lock. The entry usually lives in the waiter's stack
+ * frame, dead as soon as finish_wait() returns, so the waker must not store
+ * to it after that point.
+ *
  *   wait.race_delay_us=N   debug: pause N us between the two stores that
  *                          re-initialise an entry the waker takes off the
  *                          queue (autoremove_wake_function)
+ *   wait.bug_early_empty=1 injected bug: the waker stores next first (plain
+ *                          INIT_LIST_HEAD order) and finish_wait() trusts
+ *                          next alone (plain list_empty), so the waiter sees
+ *                          the entry empty before the waker's last store
+ *                          (scenario wait-bug-early-empty)
  */
 #include <grace/param.h>
 #include <grace/sched.h>
@@ -21,6 +34,9 @@
 int wait_race_delay_us;
 param_int("wait.race_delay_us", wait_race_delay_us, 0, 1000,
 	  "debug: pause between the two stores of the waker's entry delete");
+static bool bug_early_empty;
+param_bool("wait.bug_early_empty", bug_early_empty,
+	   "injected bug: delete stores next first, finish_wait checks next alone (wait.stack catches it)");
 
 void init_waitqueue_head(struct wait_queue_head *wq)
 {
@@ -38,16 +54,27 @@ int autoremove_wake_function(struct wait_queue_entry *e, unsigned int mode, void
 {
 	int ret = default_wake_function(e, mode, key);
 
-	if (ret) {
-		struct list_head *l = &e->entry;
+	if (!ret)
+		return 0;
+	struct list_head *l = &e->entry;
 
-		l->next->prev = l->prev;
-		l->prev->next = l->next;
-		l->next = l;
-		if (wait_race_delay_us)
-			udelay((unsigned long)wait_race_delay_us);
-		l->prev = l;
+	if (!wait_race_delay_us && !bug_early_empty) {
+		list_del_init_careful(l);
+		return ret;
 	}
+	/* list_del_init_careful() with a pause between its two stores
+	 * (or, with the injected bug, the stores in the wrong order). */
+	l->next->prev = l->prev;
+	l->prev->next = l->next;
+	if (bug_early_empty)
+		WRITE_ONCE(l->next, l);
+	else
+		WRITE_ONCE(l->prev, l);
+	udelay((unsigned long)wait_race_delay_us);
+	if (bug_early_empty)
+		WRITE_ONCE(l->prev, l);
+	else
+		smp_store_release(&l->next, l);
 	return ret;
 }
 
@@ -113,9 +140,12 @@ void finish_wait(struct wait_queue_head *wq, struct wait_queue_entry *e)
 	unsigned long flags;
 
 	__set_current_state(TASK_RUNNING);
-	/* Unlocked peek is fine: only a waker under the lock removes us, and
-	 * then it is done with the entry. */
-	if (!list_empty(&e->entry)) {
+	/* Without the lock only if the waker's list_del_init_careful() is
+	 * complete (its release of next, acquired here): after that it never
+	 * touches the entry again, and our caller may reuse its memory.
+	 * Anything less — the entry still queued, or a delete half done —
+	 * and we take the lock, which waits the waker out. */
+	if (bug_early_empty ? !list_empty(&e->entry) : !list_empty_careful(&e->entry)) {
 		spin_lock_irqsave(&wq->lock, flags);
 		list_del_init(&e->entry);
 		spin_unlock_irqrestore(&wq->lock, flags);

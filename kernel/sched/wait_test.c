@@ -27,8 +27,9 @@
  * when the canary did not even cover the dead entry in most rounds (the test
  * would be blind), or when a round did not finish. One CPU cannot race (the
  * waker deletes with interrupts off): the test then says so and passes.
- * Scenarios: wait-stack-smp2/4/8 (must pass), wait-bug-next-first (the store
- * order reversed by wait.bug_next_first=1: must fail).
+ * Scenarios: wait-stack-smp2/4/8 and wait-stack-nodelay (must pass),
+ * wait-bug-early-empty (the pre-fix delete and check, wait.bug_early_empty=1:
+ * must fail).
  */
 #include <asm/barrier.h>
 #include <asm/cpu.h>
