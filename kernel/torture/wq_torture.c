@@ -5,7 +5,8 @@
  * Boot with torture.wq=1 (or run `wqtorture [SECONDS]` in the shell). For
  * wqtorture.duration_s seconds:
  *  - one driver thread per online CPU (moving between CPUs now and then)
- *    picks random items and queues them on a random CPU, or flushes them;
+ *    picks random items and queues them on a random CPU, flushes them, or
+ *    (one item in four, the "cancel items") cancel_work_sync()s them;
  *  - every item, while it runs, re-queues itself on another random CPU
  *    half of the time, and spins a random 0..wqtorture.hold_us meanwhile;
  *  - with wqtorture.hotplug=1 (default) a thread takes a random non-boot
@@ -16,14 +17,20 @@
  *    same item is still inside it ("ran concurrently with itself");
  *  - early flush: every queueing records the number of runs started before
  *    it, k; a later flush_work() must not return before run k+1 (a run that
- *    started after that queueing, so saw what it queued) has finished;
+ *    started after that queueing, so saw what it queued) has finished
+ *    (not checked for cancel items: a cancel may take that queueing away);
+ *  - cancel: when cancel_work_sync() returns, every run that started before
+ *    the call has finished;
  *  - hangs: a flush_work() (or a driver) that has not returned for
  *    wqtorture.stall_s seconds; the run then ends with FAILURE at once;
  *  - exactly once: at the end (re-queueing stopped, everything flushed)
- *    every accepted queueing ran once: runs == accepted queueings.
+ *    every accepted queueing ran once, unless a cancel took it off the
+ *    queue: runs == accepted queueings - cancels that returned true.
  * Prints a stats line per second and "End of test: SUCCESS|FAILURE".
- * Scenarios: wqtorture-smp2/4/8, wqtorture-shell.
+ * Scenarios: wqtorture-smp2/4/8, wqtorture-shell; the injected workqueue
+ * bugs, wqtorture-bug-requeue-elsewhere and wqtorture-bug-late-gen.
  */
+#include <stdarg.h>
 #include <asm/barrier.h>
 #include <asm/cpu.h>
 #include <grace/cpuhotplug.h>
@@ -57,6 +64,7 @@ param_int("wqtorture.stall_s", wqt_stall_s, 1, 3600, "a flush or driver stuck th
 param_bool("wqtorture.poweroff", wqt_poweroff, "power off with the verdict when torture.wq=1 ends");
 
 #define WQT_ITEMS 32
+#define WQT_CANCEL_ITEM(i) ((i) % 4 == 3)
 
 struct wqt_item {
 	struct work_struct work;
@@ -67,6 +75,7 @@ struct wqt_item {
 	u64 finishes;               /* runs finished */
 	u64 need;                   /* max over returned queueings of (runs started before it) + 1 */
 	u64 accepted;               /* queueings that returned true */
+	u64 cancelled;              /* cancel_work_sync() calls that returned true */
 	u64 rng;
 };
 
@@ -89,14 +98,18 @@ static struct {
 	int errors;
 	int busy;                   /* a run in progress (or stuck from an earlier one) */
 	unsigned long long self_concurrent, early_flushes, requeues, flushes, queues, onoff_ops, onoff_failed;
+	unsigned long long cancels, cancels_pending;
 	struct wqt_driver onoff;
 } wqt;
 
-static void wqt_error(const char *fmt, unsigned long long a, unsigned long long b, unsigned long long c)
+static __printf(1, 2) void wqt_error(const char *fmt, ...)
 {
 	char msg[160];
+	va_list ap;
 
-	snprintf(msg, sizeof(msg), fmt, a, b, c);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	/* The first few only: a broken workqueue fails thousands of times. */
 	if (__atomic_add_fetch(&wqt.errors, 1, __ATOMIC_RELAXED) <= 10)
 		printk("!!! wqtorture: %s\n", msg);
@@ -140,8 +153,8 @@ static void wqt_work_fn(struct work_struct *w)
 
 	if (inside != 1) {
 		__atomic_add_fetch(&wqt.self_concurrent, 1, __ATOMIC_RELAXED);
-		wqt_error("item %llu ran concurrently with itself (%llu runs inside, run %llu)",
-			  (unsigned long long)it->id, (unsigned long long)inside, (unsigned long long)idx);
+		wqt_error("item %d ran concurrently with itself (%d runs inside, run %llu)",
+			  it->id, inside, (unsigned long long)idx);
 	}
 	rng = __atomic_add_fetch(&it->rng, 0x9E3779B97F4A7C15ULL, __ATOMIC_RELAXED);
 	/* Re-queue while running, from whatever CPU this runs on, to another. */
@@ -166,12 +179,34 @@ static void wqt_flush(struct wqt_driver *d, struct wqt_item *it)
 	__atomic_store_n(&d->op_start_ns, 0, __ATOMIC_RELEASE);
 	u64 done = __atomic_load_n(&it->done_upto, __ATOMIC_ACQUIRE);
 
-	if (done < need) {
+	if (done < need && !WQT_CANCEL_ITEM(it->id)) {
 		__atomic_add_fetch(&wqt.early_flushes, 1, __ATOMIC_RELAXED);
-		wqt_error("flush_work(item %llu) returned before run %llu finished (done up to %llu)",
-			  (unsigned long long)it->id, (unsigned long long)need, (unsigned long long)done);
+		wqt_error("flush_work(item %d) returned before run %llu finished (done up to %llu)",
+			  it->id, (unsigned long long)need, (unsigned long long)done);
 	}
 	__atomic_add_fetch(&wqt.flushes, 1, __ATOMIC_RELAXED);
+}
+
+static void wqt_cancel(struct wqt_driver *d, struct wqt_item *it)
+{
+	u64 started = __atomic_load_n(&it->starts, __ATOMIC_ACQUIRE);
+
+	d->op = "cancel_work_sync";
+	d->op_item = it->id;
+	__atomic_store_n(&d->op_start_ns, ktime_get_ns(), __ATOMIC_RELEASE);
+	bool was_pending = cancel_work_sync(&it->work);
+
+	__atomic_store_n(&d->op_start_ns, 0, __ATOMIC_RELEASE);
+	u64 finished = __atomic_load_n(&it->finishes, __ATOMIC_ACQUIRE);
+
+	if (was_pending) {
+		__atomic_add_fetch(&it->cancelled, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&wqt.cancels_pending, 1, __ATOMIC_RELAXED);
+	}
+	if (finished < started)
+		wqt_error("cancel_work_sync(item %d) returned with a run still going (%llu started before, %llu finished)",
+			  it->id, (unsigned long long)started, (unsigned long long)finished);
+	__atomic_add_fetch(&wqt.cancels, 1, __ATOMIC_RELAXED);
 }
 
 static int wqt_driver_fn(void *arg)
@@ -180,12 +215,17 @@ static int wqt_driver_fn(void *arg)
 
 	while (!READ_ONCE(wqt.stop)) {
 		struct wqt_item *it = &wqt.items[prandom_next(&d->rng) % WQT_ITEMS];
-		unsigned int op = (unsigned int)(prandom_next(&d->rng) % 8);
+		unsigned int op = (unsigned int)(prandom_next(&d->rng) % 10);
 
 		if (op < 5) {
 			wqt_queue(it, wqt_random_cpu(&d->rng));
 		} else if (op < 7) {
 			wqt_flush(d, it);
+		} else if (op < 9) {
+			if (WQT_CANCEL_ITEM(it->id))
+				wqt_cancel(d, it);
+			else
+				wqt_flush(d, it);
 		} else if (set_cpus_allowed_ptr(current, cpumask_of(wqt_random_cpu(&d->rng)))) {
 			/* the CPU went inactive meanwhile: stay */
 		}
@@ -269,9 +309,11 @@ static void wqt_stats(u64 start, const char *what)
 	for (int i = 0; i < WQT_ITEMS; i++)
 		runs += __atomic_load_n(&wqt.items[i].finishes, __ATOMIC_RELAXED);
 	printk("wqtorture: %s t=%llus queues %llu (re-queued while running %llu) runs %llu flushes %llu "
-	       "hotplug %llu (failed %llu) online %u/%u self-concurrent %llu early-flush %llu errors %d\n",
+	       "cancels %llu (pending %llu) hotplug %llu (failed %llu) online %u/%u "
+	       "self-concurrent %llu early-flush %llu errors %d\n",
 	       what, (ktime_get_ns() - start) / 1000000000ULL, wqt.queues, wqt.requeues,
-	       (unsigned long long)runs, wqt.flushes, wqt.onoff_ops, wqt.onoff_failed,
+	       (unsigned long long)runs, wqt.flushes, wqt.cancels, wqt.cancels_pending,
+	       wqt.onoff_ops, wqt.onoff_failed,
 	       num_online_cpus(), cpumask_weight(&cpu_present_mask), wqt.self_concurrent,
 	       wqt.early_flushes, wqt.errors);
 }
@@ -310,7 +352,7 @@ int wqtorture_run(int seconds)
 	}
 	wqt.stop = wqt.exited = wqt.errors = 0;
 	wqt.self_concurrent = wqt.early_flushes = wqt.requeues = wqt.flushes = wqt.queues = 0;
-	wqt.onoff_ops = wqt.onoff_failed = 0;
+	wqt.onoff_ops = wqt.onoff_failed = wqt.cancels = wqt.cancels_pending = 0;
 	memset(wqt.items, 0, sizeof(wqt.items));
 	memset(wqt.drv, 0, sizeof(wqt.drv));
 	memset(&wqt.onoff, 0, sizeof(wqt.onoff));
@@ -363,25 +405,25 @@ int wqtorture_run(int seconds)
 		/* Every CPU back, then the final flushes. */
 		for_each_cpu(cpu, &cpu_present_mask)
 			if (cpuhp_get_state(cpu) != CPUHP_ONLINE && cpu_up(cpu, CPUHP_ONLINE))
-				wqt_error("could not bring CPU %llu back online at the end%llu%llu",
-					  cpu, 0, 0);
+				wqt_error("could not bring CPU %u back online at the end", cpu);
 		/* The final flushes run in a thread of their own, so that
 		 * one that hangs is reported like any other. */
 		if (kthread_run(wqt_final_fn, &wqt.onoff, "wqt-final"))
 			hung = !wqt_wait_exit(nr + 1);
 		else
-			wqt_error("cannot create the final flush thread%llu%llu%llu", 0, 0, 0);
+			wqt_error("cannot create the final flush thread");
 		for (int i = 0; i < WQT_ITEMS && !hung; i++) {
 			struct wqt_item *it = &wqt.items[i];
 
-			if (work_pending(&it->work) || it->finishes != it->accepted)
-				wqt_error("item %llu: %llu queueings accepted, %llu runs (exactly once broken)",
-					  (unsigned long long)i, it->accepted, it->finishes);
+			if (work_pending(&it->work) || it->finishes != it->accepted - it->cancelled)
+				wqt_error("item %d: %llu queueings accepted, %llu cancelled, %llu runs (exactly once broken)",
+					  i, (unsigned long long)it->accepted, (unsigned long long)it->cancelled,
+					  (unsigned long long)it->finishes);
 		}
 	}
 	wqt_stats(start, "totals:");
 	if (watchdog_soft_reports || watchdog_hard_reports)
-		wqt_error("the lockup watchdog reported during the test%llu%llu%llu", 0, 0, 0);
+		wqt_error("the lockup watchdog reported during the test");
 	printk("End of test: %s\n", wqt.errors || hung ? "FAILURE" : "SUCCESS");
 	/* A stuck thread still uses wqt: leave busy set so no run reuses it. */
 	if (!hung)
