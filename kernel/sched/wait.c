@@ -62,19 +62,16 @@ int autoremove_wake_function(struct wait_queue_entry *e, unsigned int mode, void
 		list_del_init_careful(l);
 		return ret;
 	}
-	/* list_del_init_careful() with a pause between its two stores
-	 * (or, with the injected bug, the stores in the wrong order). */
+	/* list_del_init_careful() with a pause between its two stores: prev,
+	 * then next with release (the injected bug: next first). */
+	struct list_head **first = bug_early_empty ? &l->next : &l->prev;
+	struct list_head **last = bug_early_empty ? &l->prev : &l->next;
+
 	l->next->prev = l->prev;
 	l->prev->next = l->next;
-	if (bug_early_empty)
-		WRITE_ONCE(l->next, l);
-	else
-		WRITE_ONCE(l->prev, l);
+	WRITE_ONCE(*first, l);
 	udelay((unsigned long)wait_race_delay_us);
-	if (bug_early_empty)
-		WRITE_ONCE(l->prev, l);
-	else
-		smp_store_release(&l->next, l);
+	smp_store_release(last, l);
 	return ret;
 }
 

@@ -27,6 +27,7 @@
  * when the canary did not even cover the dead entry in most rounds (the test
  * would be blind), or when a round did not finish. One CPU cannot race (the
  * waker deletes with interrupts off): the test then says so and passes.
+ * Also here: ktest "wait.exclusive" (below).
  * Scenarios: wait-stack-smp2/4/8 and wait-stack-nodelay (must pass),
  * wait-bug-early-empty (the pre-fix delete and check, wait.bug_early_empty=1:
  * must fail).
@@ -204,4 +205,90 @@ KTEST(wait_stack, "wait.stack")
 	KTEST_EXPECT(!waitqueue_active(&ws.wq));
 out:
 	set_cpus_allowed_ptr(current, &cpu_possible_mask);
+}
+
+/* ---- wait.exclusive: wake_up() wakes every non-exclusive waiter and one
+ * exclusive one; the count of exclusive wake-ups is not spent on the others. */
+
+#define WX_SHARED    3
+#define WX_EXCLUSIVE 3
+
+static struct {
+	struct wait_queue_head wq;
+	int go;
+	int woken_shared, woken_excl, ready;
+} wx;
+
+/* An exclusive waiter may pass once per exclusive wake-up so far. */
+static bool wx_claim(void)
+{
+	int c = __atomic_load_n(&wx.woken_excl, __ATOMIC_ACQUIRE);
+
+	while (c < READ_ONCE(wx.go))
+		if (__atomic_compare_exchange_n(&wx.woken_excl, &c, c + 1, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return true;
+	return false;
+}
+
+static int wx_waiter(void *arg)
+{
+	bool excl = arg != NULL;
+	DEFINE_WAIT(w);
+
+	__atomic_add_fetch(&wx.ready, 1, __ATOMIC_RELEASE);
+	for (;;) {
+		if (excl)
+			prepare_to_wait_exclusive(&wx.wq, &w, TASK_UNINTERRUPTIBLE);
+		else
+			prepare_to_wait(&wx.wq, &w, TASK_UNINTERRUPTIBLE);
+		if (excl ? wx_claim() : READ_ONCE(wx.go) > 0)
+			break;
+		schedule();
+	}
+	finish_wait(&wx.wq, &w);
+	if (!excl)
+		__atomic_add_fetch(&wx.woken_shared, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+KTEST(wait_exclusive, "wait.exclusive")
+{
+	u64 deadline;
+
+	init_waitqueue_head(&wx.wq);
+	wx.go = wx.woken_shared = wx.woken_excl = wx.ready = 0;
+	/* Exclusive waiters first: they queue at the tail, the others at the
+	 * head, so a wrong count would stop before the exclusive ones. */
+	for (int i = 0; i < WX_EXCLUSIVE; i++)
+		kthread_run(wx_waiter, (void *)1, "wxexcl/%d", i);
+	for (int i = 0; i < WX_SHARED; i++)
+		kthread_run(wx_waiter, NULL, "wxshared/%d", i);
+	deadline = ktime_get_ns() + 2000000000ULL;
+	while ((__atomic_load_n(&wx.ready, __ATOMIC_ACQUIRE) < WX_SHARED + WX_EXCLUSIVE ||
+		!waitqueue_active(&wx.wq)) && ktime_get_ns() < deadline)
+		msleep(1);
+	msleep(20);   /* every waiter asleep on the queue */
+	WRITE_ONCE(wx.go, 1);
+	wake_up(&wx.wq);
+	msleep(50);
+	KTEST_EXPECT_MSG(__atomic_load_n(&wx.woken_shared, __ATOMIC_ACQUIRE) == WX_SHARED,
+			 "wake_up() woke %d of %d non-exclusive waiters", wx.woken_shared, WX_SHARED);
+	KTEST_EXPECT_MSG(__atomic_load_n(&wx.woken_excl, __ATOMIC_ACQUIRE) == 1,
+			 "wake_up() let %d exclusive waiters through, want 1", wx.woken_excl);
+	/* The rest, one wake_up() each. */
+	for (int i = 2; i <= WX_EXCLUSIVE; i++) {
+		WRITE_ONCE(wx.go, i);
+		wake_up(&wx.wq);
+		msleep(20);
+	}
+	deadline = ktime_get_ns() + 2000000000ULL;
+	while (__atomic_load_n(&wx.woken_excl, __ATOMIC_ACQUIRE) < WX_EXCLUSIVE && ktime_get_ns() < deadline)
+		msleep(1);
+	KTEST_EXPECT_MSG(wx.woken_excl == WX_EXCLUSIVE, "%d of %d exclusive waiters got through",
+			 wx.woken_excl, WX_EXCLUSIVE);
+	deadline = ktime_get_ns() + 1000000000ULL;
+	while (waitqueue_active(&wx.wq) && ktime_get_ns() < deadline)
+		msleep(1);
+	KTEST_EXPECT(!waitqueue_active(&wx.wq));
 }
