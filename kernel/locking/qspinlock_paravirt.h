@@ -306,5 +306,10 @@ void __pv_queued_spin_unlock_slowpath(struct qspinlock *lock, u8 locked)
 	cpu = node->cpu;
 	/* *,0,3 -> *,0,0. Release pairs with the next owner's acquire. */
 	__atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
+	/* From here the lock may be another CPU's, even freed: only `cpu`
+	 * (read above) may be used. */
 	pv_kick(cpu);
+	/* Torture: the kicked head may take, release and free the lock while
+	 * we are still here (ktest locking.reuse). */
+	lock_race_delay();
 }
