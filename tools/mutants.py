@@ -73,6 +73,17 @@ def run(cmd, cwd, log=None, timeout=None):
     return rc, out
 
 
+def touched_files(patch):
+    """Paths (relative, -p1) that a unified diff writes to."""
+    out = []
+    with open(patch) as f:
+        for line in f:
+            if line.startswith("+++ "):
+                path = line[4:].split("\t")[0].strip()
+                out.append(path.split("/", 1)[1] if "/" in path else path)
+    return out
+
+
 def make_scratch(src):
     """A fresh copy of the working tree's tracked and untracked (not ignored) files."""
     if os.path.exists(src):
@@ -131,7 +142,8 @@ def main():
             print("%-10s %-32s bad mutant file: %s" % ("invalid", name, e), flush=True)
             results.append((name, "invalid", None, False))
             continue
-        rc, out = run(["patch", "-p1", "--dry-run", "-s", "-f", "-i", patch], src, log)
+        # --fuzz=0: a hunk whose context moved must not land somewhere else.
+        rc, out = run(["patch", "-p1", "--dry-run", "--fuzz=0", "-s", "-f", "-i", patch], src, log)
         if rc:
             lines = out.strip().splitlines() or ["?"]
             telling = [l for l in lines if any(k in l for k in ("can't find file", "FAILED", "malformed",
@@ -140,7 +152,11 @@ def main():
             print("%-10s %-32s the code it targets changed (%s)" % ("no-apply", name, first), flush=True)
             results.append((name, "no-apply", None, False))
             continue
-        run(["patch", "-p1", "-s", "-f", "-i", patch], src, log)
+        saved = {}
+        for rel in touched_files(patch):
+            with open(os.path.join(src, rel), "rb") as f:
+                saved[rel] = f.read()
+        run(["patch", "-p1", "--fuzz=0", "-s", "-f", "--no-backup-if-mismatch", "-i", patch], src, log)
         try:
             rc, out = run(["make", "-s", "all"], src, log, timeout=900)
             if rc:
@@ -174,10 +190,11 @@ def main():
                       flush=True)
                 results.append((name, "MISSED", None, False))
         finally:
-            rc, out = run(["patch", "-p1", "-R", "-s", "-f", "-i", patch], src, log)
-            if rc:
-                print("mutants: could not revert %s; making a fresh copy" % name, flush=True)
-                make_scratch(src)
+            # Put the touched files back byte for byte (and keep their old
+            # mtime out of it: the next build must see them as changed).
+            for rel, data in saved.items():
+                with open(os.path.join(src, rel), "wb") as f:
+                    f.write(data)
     n = {k: sum(1 for r in results if r[1] == k) for k in ("caught", "MISSED", "no-apply", "no-build", "invalid")}
     direct = sum(1 for r in results if r[1] == "caught" and r[3])
     print("mutants: %d caught (%d by an expected catcher), %d MISSED, %d do not apply, "
