@@ -202,6 +202,9 @@ static void pv_wait_node(struct mcs_node *node)
 				return;
 			lock_cpu_relax();
 		}
+		/* Torture: the predecessor may pass the lock on right here, and
+		 * look at our state before we announce HALTED. */
+		lock_race_delay();
 		/* Dekker with pv_kick_node(): announce, full barrier, look again. */
 		__atomic_store_n(&node->state, PV_NODE_HALTED, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
