@@ -4,7 +4,9 @@
 #   make run          boot in QEMU (-smp 4), serial console on this terminal; ARGS="..." adds kernel args
 #                     (SMP=, MEM=, MACHINE=pc|q35, FIRMWARE=bios|uefi, QEMU_EXTRA="..." override)
 #   make test         host unit tests + the quick QEMU scenario set (TESTS="glob ..." selects)
-#   make test-all     every scenario, including the long ones
+#   make test-all     every scenario, including the long ones, then make mutants
+#   make mutants      apply each tests/mutants/*.patch to a scratch copy and check a test catches it
+#                     (MUTANTS='NN-*' selects; MUTANTS_ARGS=--catchers-only runs only the expected catchers)
 #   make unit         only the host unit tests;  make scenarios: only the quick QEMU scenarios
 #   make debug / gdb  QEMU paused with its gdbstub (GDB_PORT=1234) / attach GDB to it; both use
 #                     the stepping image build/step (STEP=1: -Og, same code; STEP=0 for -O2)
@@ -72,7 +74,7 @@ endif
 NASMFLAGS := -f elf64
 LDFLAGS := -nostdlib -n -z max-page-size=0x1000 -T linker.ld --no-warn-rwx-segments -z noexecstack
 
-.PHONY: all iso run test test-all unit scenarios debug gdb fuzz trace lab grade clean deps help
+.PHONY: all iso run test test-all unit scenarios debug gdb mutants fuzz trace lab grade clean deps help
 all: $(BUILD)/grace.iso
 
 # Tools: installed by tools/setup-deps.sh when one is missing.
@@ -269,6 +271,13 @@ test: $(BUILD)/.deps-ok all
 
 test-all: $(BUILD)/.deps-ok all
 	@$(RUNNER) --no-build --set all $(TESTS)
+	@$(MAKE) -s mutants
+
+# The mutation suite (tools/mutants.py, tests/mutants/): long, so not in `make test`.
+MUTANTS      ?=
+MUTANTS_ARGS ?=
+mutants: $(BUILD)/.deps-ok
+	@$(PYTHON) tools/mutants.py --build-dir $(BUILD) $(MUTANTS_ARGS) $(MUTANTS)
 
 unit: $(BUILD)/.deps-ok
 	@$(RUNNER) --unit-only $(TESTS)

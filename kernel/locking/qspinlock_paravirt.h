@@ -208,6 +208,9 @@ static void pv_wait_node(struct mcs_node *node)
 				return;
 			lock_cpu_relax();
 		}
+		/* Torture: the predecessor may pass the lock on right here, and
+		 * look at our state before we announce HALTED. */
+		lock_race_delay();
 		/* Dekker with pv_kick_node(): announce, full barrier, look again. */
 		__atomic_store_n(&node->state, PV_NODE_HALTED, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -313,5 +316,10 @@ void __pv_queued_spin_unlock_slowpath(struct qspinlock *lock, u8 locked)
 	cpu = node->cpu;
 	/* *,0,3 -> *,0,0. Release pairs with the next owner's acquire. */
 	__atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
+	/* From here the lock may be another CPU's, even freed: only `cpu`
+	 * (read above) may be used. */
 	pv_kick(cpu);
+	/* Torture: the kicked head may take, release and free the lock while
+	 * we are still here (ktest locking.reuse). */
+	lock_race_delay();
 }
