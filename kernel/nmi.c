@@ -87,7 +87,7 @@ static void smp_nmi_handler(struct pt_regs *regs)
 		stop_this_cpu();
 	if (r & NMI_REASON_BACKTRACE) {
 		printk("NMI backtrace for CPU %u:\n", cpu);
-		print_backtrace(regs->rip, regs->rbp);
+		print_backtrace_regs(regs);
 		/* Pairs with the acquire in trigger_single_cpu_backtrace. */
 		__atomic_fetch_add(this_cpu_ptr(&nmi_bt_seq), 1, __ATOMIC_RELEASE);
 	}

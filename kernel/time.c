@@ -2,8 +2,8 @@
  * time.c — the periodic tick.
  *
  * Each CPU's LAPIC timer interrupts it timer.hz times a second on
- * LOCAL_TIMER_VECTOR. The boot CPU advances `jiffies` (by one per tick, never
- * past real time: catch-up bursts are absorbed); every CPU counts its
+ * LOCAL_TIMER_VECTOR. The boot CPU keeps `jiffies` at real time (never ahead:
+ * catch-up bursts are absorbed; never behind: lost ticks are made up); every CPU counts its
  * own ticks in struct cpu_local (the lockup watchdogs and the scheduler build
  * on those). The tick handler runs with interrupts off and does O(1) work.
  * Test: ktest "time.tick".
@@ -27,6 +27,23 @@ unsigned int tick_hz;
 static u64 tick_start_ns;      /* when the boot CPU's tick started */
 param_int("timer.hz", timer_hz, 10, 1000, "timer ticks per second (HZ)");
 
+/* The jiffy real time is in: one more per 1/hz since the tick started. */
+static u64 jiffies_due(void)
+{
+	return (ktime_get_ns() - tick_start_ns) * tick_hz / 1000000000ULL + 1;
+}
+
+u64 jiffies_now(void)
+{
+	u64 j = READ_ONCE(jiffies);
+
+	if (!tick_hz)
+		return j;
+	u64 due = jiffies_due();
+
+	return j > due ? j : due;
+}
+
 static void tick_handler(struct pt_regs *regs, void *data)
 {
 	(void)data;
@@ -35,16 +52,20 @@ static void tick_handler(struct pt_regs *regs, void *data)
 	c->ticks++;
 	if (c->cpu == 0) {
 		/*
-		 * jiffies never runs ahead of real time: when QEMU's main loop was
-		 * descheduled its periodic APIC timer delivers the missed ticks in
-		 * a burst, and counting each would make a 50 ms timeout end after
-		 * 20 ms. A tick that finds jiffies already at real time is absorbed
-		 * (jiffies then never skips a value: the timer wheel sees each one).
+		 * jiffies follows real time, within one tick either way: it never
+		 * runs ahead (when QEMU's main loop was descheduled its periodic
+		 * APIC timer delivers the missed ticks in a burst; counting each
+		 * would make a 50 ms timeout end after 20 ms), and it never stays
+		 * behind (ticks lost while interrupts were off, or a vCPU the host
+		 * did not run, are made up at once: jiffies may step by more than
+		 * one, and the timer wheel walks every value it passes). A lag
+		 * would shorten the next timeout counted from it, when the burst
+		 * comes: jiffies_now() is what timeouts count from.
 		 */
-		u64 due = (ktime_get_ns() - tick_start_ns) * tick_hz / 1000000000ULL + 1;
+		u64 due = jiffies_due();
 
 		if (READ_ONCE(jiffies) < due)
-			__atomic_add_fetch(&jiffies, 1, __ATOMIC_RELAXED);
+			__atomic_store_n(&jiffies, due, __ATOMIC_RELAXED);
 	}
 	/* This CPU's expired timers (callbacks run here, interrupts off), then
 	 * the scheduler's time slice; a switch it asks for happens at the end
@@ -86,6 +107,34 @@ KTEST(time_tick, "time.tick")
 
 	KTEST_EXPECT_MSG(got <= most, "%llu ticks in %llu ms at %u Hz: ahead of real time",
 			 (unsigned long long)got, (unsigned long long)(elapsed / 1000000), tick_hz);
+}
+
+/*
+ * Ticks lost while this CPU had interrupts off (35 ms here: three periods
+ * at 100 Hz, of which the LAPIC keeps only one pending) do not leave jiffies
+ * behind: the next tick brings it back to real time, so a timeout started
+ * after a stall is not cut short by a later catch-up burst.
+ */
+KTEST(time_catch_up, "time.catch_up")
+{
+	unsigned long flags;
+	u64 j0, deadline;
+
+	if (smp_processor_id() != 0 || !tick_hz) {
+		printk("time.catch_up: runs on CPU 0 with the tick started; skipped\n");
+		return;
+	}
+	flags = local_irq_save();
+	mdelay(35);
+	local_irq_restore(flags);
+	j0 = READ_ONCE(jiffies);
+	deadline = ktime_get_ns() + 1000000000ULL;
+	while (READ_ONCE(jiffies) == j0 && ktime_get_ns() < deadline)
+		cpu_relax();   /* the next tick */
+	KTEST_EXPECT_MSG(READ_ONCE(jiffies) + 1 >= jiffies_due(),
+			 "jiffies %llu stays behind real time (%llu) after a 35 ms stall",
+			 (unsigned long long)READ_ONCE(jiffies), (unsigned long long)jiffies_due());
+	KTEST_EXPECT(jiffies_now() >= READ_ONCE(jiffies));
 }
 
 KTEST(time_monotonic, "time.monotonic")

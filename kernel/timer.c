@@ -423,7 +423,9 @@ long schedule_timeout(long timeout)
 		__set_current_state(TASK_RUNNING);
 		return 0;
 	}
-	expire = READ_ONCE(jiffies) + (unsigned long)timeout;
+	/* From real time's jiffy: a tick that is late now (and catches up
+	 * later) must not cut the sleep short. */
+	expire = jiffies_now() + (unsigned long)timeout;
 	pt.task = current;
 	timer_setup(&pt.timer, process_timeout, 0);
 	mod_timer(&pt.timer, expire);

@@ -98,7 +98,7 @@ static void check_soft(struct pt_regs *regs, unsigned int cpu, u64 now)
 	__atomic_add_fetch(&watchdog_soft_reports, 1, __ATOMIC_RELAXED);
 	printk("!!! watchdog: BUG: soft lockup - CPU#%u stuck for %llus! [%s]\n", cpu,
 	       (unsigned long long)((now - touched) / 1000000000ULL), current ? current->comm : "?");
-	print_backtrace(regs->rip, regs->rbp);
+	print_backtrace_regs(regs);
 	if (watchdog_panic)
 		panic("soft lockup on CPU#%u (watchdog.panic=1)", cpu);
 }

@@ -214,7 +214,7 @@ void die(const char *why, struct pt_regs *regs)
 		break;
 	}
 
-	print_backtrace(regs->rip, regs->rbp);
+	print_backtrace_regs(regs);
 	smp_stop_other_cpus();
 	printk("---[ end exception: %s ]---\n", exception_name(regs->vector));
 	machine_poweroff(false);

@@ -21,6 +21,10 @@ unsigned long ksym_address(const char *name);
 
 void print_symbol(const char *prefix, unsigned long addr);
 void print_backtrace(unsigned long rip, unsigned long rbp);
+struct pt_regs;
+/* The same from an interrupted context: its RSP also finds the caller of a
+ * function interrupted before its frame exists. */
+void print_backtrace_regs(const struct pt_regs *regs);
 void dump_stack(void);
 
 #endif

@@ -16,6 +16,9 @@ void udelay(unsigned long us);
 void mdelay(unsigned long ms);
 
 extern volatile u64 jiffies;
+/* The jiffy a timeout starting now counts from: jiffies, or real time's jiffy
+ * if the tick is late (kernel/time.c). */
+u64 jiffies_now(void);
 extern unsigned int tick_hz;
 extern u64 tsc_khz;        /* 0 until calibrated */
 extern u64 tsc_at_boot;    /* TSC read first thing in kmain */
