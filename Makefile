@@ -8,7 +8,8 @@
 #   make unit         only the host unit tests;  make scenarios: only the quick QEMU scenarios
 #   make debug / gdb  QEMU paused with its gdbstub (GDB_PORT=1234) / attach GDB to it
 #   make help         this text
-#   make fuzz         run each libFuzzer target (tests/unit/fuzz_*.c) for FUZZ_SECONDS (60)
+#   make fuzz         run each libFuzzer target (tests/unit/fuzz_*.c) for FUZZ_SECONDS (60);
+#                     FUZZ_TARGETS="shell params" selects (docs/testing.md, "Fuzzing")
 #   make DEBUG=1      -Og, debug checks, UBSan
 #   make CC=clang     build with clang;  CROSS_COMPILE=x86_64-elf-  for a cross toolchain
 #
