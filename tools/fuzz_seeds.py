@@ -136,7 +136,9 @@ def corpora():
         for name, a in args[:8]:
             fw["%s-%s.bin" % (machine, name)] = fw_cfg_seed(files, a.encode())
         fw["%s-small-buffer.bin" % machine] = fw_cfg_seed(files, args[0][1].encode(), bufsel=5)
-        fw["%s-find-e820.bin" % machine] = fw_cfg_seed(files, b"x", bufsel=64, namesel=0xc1)
+        # fuzz_fw_cfg.c: a name byte 0xc0..0xfe picks names[byte % 7]; 1 is etc/e820.
+        fw["%s-find-e820.bin" % machine] = fw_cfg_seed(files, b"x" * 40, bufsel=64,
+                                                       namesel=0xc0 + (1 - 0xc0 % 7) % 7)
     out["fw_cfg"] = fw
     return out
 
