@@ -14,7 +14,8 @@
  * Checked against an independent reading of the same bytes: the result is
  * the size field of the first entry, among the first min(count, 4096), whose
  * name (cut at 56 bytes) matches, or -1; exactly min(size, buffer) bytes of
- * the file were copied, none past the buffer (an exact-size heap copy with
+ * the item that entry selects were copied (which may be the directory
+ * itself: crashes/entry-selects-the-directory.bin), none past the buffer (an exact-size heap copy with
  * ASan); and the reader never asks for more than the directory walk needs
  * (4 + 64 per entry looked at + the copy), so a lying count cannot make it
  * spin. Seeds: directories of QEMU 7.2's q35 and pc machines as its
@@ -122,9 +123,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		d.file_len = d.dir_len - end;
 	}
 
-	/* The reference: which entry, what size. */
+	/* The reference: which entry, what size, which item it selects. */
 	long want = -1;
 	size_t looked = walked;
+	uint16_t want_key = 0;
 
 	for (size_t i = 0; i < walked; i++) {
 		char fname[NAME_LEN + 1];
@@ -140,6 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					  dir_byte(&d, at + 2), dir_byte(&d, at + 3) };
 
 			want = (long)be32(sz);
+			want_key = (uint16_t)(dir_byte(&d, at + 4) << 8 | dir_byte(&d, at + 5));
 			looked = i + 1;
 			break;
 		}
@@ -155,8 +158,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t copied = got < 0 ? 0 : ((size_t)got < bufsize ? (size_t)got : bufsize);
 
 	REQUIRE(d.bytes_read == 4 + ENTRY_LEN * looked + copied);
+	/* An entry may select any item, the directory itself included. */
+	const uint8_t *item = want_key == DIR_KEY ? d.dir : d.file;
+	size_t item_len = want_key == DIR_KEY ? d.dir_len : d.file_len;
+
 	for (size_t i = 0; i < copied; i++)
-		REQUIRE(buf[i] == (i < d.file_len ? d.file[i] : 0));
+		REQUIRE(buf[i] == (i < item_len ? item[i] : 0));
 	for (size_t i = copied; i < bufsize; i++)
 		REQUIRE(buf[i] == 0xa5); /* nothing written past the file */
 	free(buf);
