@@ -133,9 +133,9 @@ iso: $(BUILD)/grace.iso
 # in $(BUILD)/fuzz/X.corpus (new inputs go there, not into the tree), with
 # tests/unit/fuzz/X/dict as a libFuzzer dictionary when there is one.
 # The targets run one after another, all of them even when one fails; each
-# prints its executions, coverage and crashes (also in
-# $(BUILD)/fuzz/summary.txt), and a crash leaves its input as
-# $(BUILD)/fuzz/X-crash-*. FUZZ_TARGETS="shell params" runs only those;
+# prints its executions, coverage and the crash inputs this run left (also in
+# $(BUILD)/fuzz/summary.txt); a crash leaves its input as
+# $(BUILD)/fuzz/X-crash-* and ends that target's run. FUZZ_TARGETS="shell params" runs only those;
 # FUZZ_NICE=15 runs them under nice -n 15. `make test` replays the committed
 # inputs without libFuzzer (tests/unit/fuzz_replay.c).
 FUZZ_SECONDS ?= 60
@@ -171,13 +171,14 @@ fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 			tests/unit/fuzz/$$t/crashes; do [ -d $$d ] && seeds="$$seeds $$d"; done; \
 		dict=""; [ -f tests/unit/fuzz/$$t/dict ] && dict="-dict=tests/unit/fuzz/$$t/dict"; \
 		echo "  FUZZ    $$t for $(FUZZ_SECONDS) s (log: $(BUILD)/fuzz/$$t.log)"; \
+		touch $(BUILD)/fuzz/$$t.start; \
 		$(if $(FUZZ_NICE),nice -n $(FUZZ_NICE)) $(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) \
 			-print_final_stats=1 $$dict -artifact_prefix=$(BUILD)/fuzz/$$t- \
 			$(BUILD)/fuzz/$$t.corpus $$seeds >$(BUILD)/fuzz/$$t.log 2>&1; rc=$$?; \
 		runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(BUILD)/fuzz/$$t.log); \
 		cov=$$(grep -E '^#[0-9]+' $(BUILD)/fuzz/$$t.log | grep -o 'cov: [0-9]* ft: [0-9]*' | tail -1); \
-		crashes=$$(ls $(BUILD)/fuzz/$$t-crash-* $(BUILD)/fuzz/$$t-leak-* $(BUILD)/fuzz/$$t-timeout-* \
-			$(BUILD)/fuzz/$$t-oom-* 2>/dev/null | wc -l); \
+		crashes=$$(find $(BUILD)/fuzz -maxdepth 1 -type f -name "$$t-*" \
+			-newer $(BUILD)/fuzz/$$t.start | wc -l); \
 		line=$$(printf '%-12s %6s s  %12s execs  %-20s  %s crash input(s)  exit %s' \
 			$$t $(FUZZ_SECONDS) "$${runs:-?}" "$${cov:-cov: ?}" $$crashes $$rc); \
 		echo "  $$line"; echo "$$line" >> $(BUILD)/fuzz/summary.txt; \
