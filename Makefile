@@ -17,7 +17,8 @@
 #   make grade LAB=name  grade it: points per check, GOOD/BAD/MISSING evidence (docs/labs/)
 #   make trace SCENARIO=name   run a scenario with the event trace on; writes build/trace/name.json
 #                     (Perfetto / chrome://tracing) and name.png (TRACE_ARGS="..." adds kernel args)
-#   make fuzz         run each libFuzzer target (tests/unit/fuzz_*.c) for FUZZ_SECONDS (60)
+#   make fuzz         run each libFuzzer target (tests/unit/fuzz_*.c) for FUZZ_SECONDS (60);
+#                     FUZZ_TARGETS="shell params" selects (docs/testing.md, "Fuzzing")
 #   make DEBUG=1      -Og, debug checks, UBSan
 #   make STEP=1       -Og only: locals and line steps survive for GDB (what make debug boots)
 #   make CC=clang     build with clang;  CROSS_COMPILE=x86_64-elf-  for a cross toolchain
@@ -139,14 +140,24 @@ $(BUILD)/grace.iso: $(BUILD)/grace.elf iso/grub.cfg
 
 iso: $(BUILD)/grace.iso
 
-# Fuzzing (docs/acpi.md): each tests/unit/fuzz_X.c names the kernel sources it
-# needs on a first line "// FUZZ_SOURCES: ...", is built with clang's libFuzzer
-# and sanitizers, and runs FUZZ_SECONDS from the seeds in
-# tests/unit/fixtures/X/ (plus what earlier runs kept in $(BUILD)/fuzz/X.corpus).
-# A crash leaves its input as $(BUILD)/fuzz/X-crash-* and fails the target.
+# Fuzzing (docs/testing.md, "Fuzzing"): each tests/unit/fuzz_X.c names the
+# sources it needs on its first line "// FUZZ_SOURCES: ...", is built with
+# clang's libFuzzer and sanitizers, and runs FUZZ_SECONDS from its committed
+# inputs -- tests/unit/fixtures/X/, tests/unit/fuzz/X/seeds/ and the kept
+# crash inputs in tests/unit/fuzz/X/crashes/ -- plus what earlier runs kept
+# in $(BUILD)/fuzz/X.corpus (new inputs go there, not into the tree), with
+# tests/unit/fuzz/X/dict as a libFuzzer dictionary when there is one.
+# The targets run one after another, all of them even when one fails; each
+# prints its executions, coverage and the crash inputs this run left (also in
+# $(BUILD)/fuzz/summary.txt); a crash leaves its input as
+# $(BUILD)/fuzz/X-crash-* and ends that target's run. FUZZ_TARGETS="shell params" runs only those;
+# FUZZ_NICE=15 runs them under nice -n 15. `make test` replays the committed
+# inputs without libFuzzer (tests/unit/fuzz_replay.c).
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
-FUZZ_TARGETS := $(patsubst tests/unit/fuzz_%.c,%,$(wildcard tests/unit/fuzz_*.c))
+FUZZ_NICE    ?=
+FUZZ_ALL     := $(filter-out replay,$(patsubst tests/unit/fuzz_%.c,%,$(wildcard tests/unit/fuzz_*.c)))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_CFLAGS  := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-Wno-macro-redefined -Iinclude -Iarch/x86_64/include -Itests/unit
 
@@ -162,21 +173,33 @@ $(BUILD)/.fuzz-deps-ok:
 	fi
 	@touch $@
 
-$(BUILD)/fuzz/%: tests/unit/fuzz_%.c tests/unit/*.h $(C_SRCS) | $(BUILD)/.fuzz-deps-ok
+$(BUILD)/fuzz/%: tests/unit/fuzz_%.c tests/unit/*.h $(C_SRCS) tests/unit/host_string.c | $(BUILD)/.fuzz-deps-ok
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $<"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $< $$(sed -n '1s|^// FUZZ_SOURCES:||p' $<) -o $@
 
 fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
-	@for t in $(FUZZ_TARGETS); do \
+	@: > $(BUILD)/fuzz/summary.txt; failed=""; \
+	for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(BUILD)/fuzz/$$t.corpus; \
-		echo "  FUZZ    $$t for $(FUZZ_SECONDS) s"; \
-		$(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-			-artifact_prefix=$(BUILD)/fuzz/$$t- $(BUILD)/fuzz/$$t.corpus \
-			tests/unit/fixtures/$$t >$(BUILD)/fuzz/$$t.log 2>&1 \
-			|| { tail -40 $(BUILD)/fuzz/$$t.log; echo "fuzz: $$t FAILED (log: $(BUILD)/fuzz/$$t.log)"; exit 1; }; \
-		grep -E '^stat::number_of_executed_runs|^Done' $(BUILD)/fuzz/$$t.log | tr '\n' ' '; echo; \
-	done
+		seeds=""; for d in tests/unit/fixtures/$$t tests/unit/fuzz/$$t/seeds \
+			tests/unit/fuzz/$$t/crashes; do [ -d $$d ] && seeds="$$seeds $$d"; done; \
+		dict=""; [ -f tests/unit/fuzz/$$t/dict ] && dict="-dict=tests/unit/fuzz/$$t/dict"; \
+		echo "  FUZZ    $$t for $(FUZZ_SECONDS) s (log: $(BUILD)/fuzz/$$t.log)"; \
+		touch $(BUILD)/fuzz/$$t.start; \
+		$(if $(FUZZ_NICE),nice -n $(FUZZ_NICE)) $(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) \
+			-print_final_stats=1 $$dict -artifact_prefix=$(BUILD)/fuzz/$$t- \
+			$(BUILD)/fuzz/$$t.corpus $$seeds >$(BUILD)/fuzz/$$t.log 2>&1; rc=$$?; \
+		runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(BUILD)/fuzz/$$t.log); \
+		cov=$$(grep -E '^#[0-9]+' $(BUILD)/fuzz/$$t.log | grep -o 'cov: [0-9]* ft: [0-9]*' | tail -1); \
+		crashes=$$(find $(BUILD)/fuzz -maxdepth 1 -type f -name "$$t-*" \
+			-newer $(BUILD)/fuzz/$$t.start | wc -l); \
+		line=$$(printf '%-12s %6s s  %12s execs  %-20s  %s crash input(s)  exit %s' \
+			$$t $(FUZZ_SECONDS) "$${runs:-?}" "$${cov:-cov: ?}" $$crashes $$rc); \
+		echo "  $$line"; echo "$$line" >> $(BUILD)/fuzz/summary.txt; \
+		if [ $$rc != 0 ]; then tail -30 $(BUILD)/fuzz/$$t.log; failed="$$failed $$t"; fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed (inputs: $(BUILD)/fuzz/<target>-crash-*)"; exit 1; fi
 # ---- Running, debugging, testing ------------------------------------------
 # tools/qemu.py builds every QEMU command line (also for the tests), so the
 # options below mean the same thing everywhere. ARGS and SMP travel through the

@@ -8,8 +8,14 @@
  * for its fields is skipped with a warning. Only "no usable memory map" makes
  * the result unusable.
  *
+ * Every bound is checked as "what is left >= what is wanted" (`size - off >=
+ * esize`), never as "off + wanted <= size": the sizes are the loader's u32s,
+ * and a sum of two of them can wrap past 2^32 and pass the check (a memory
+ * map entry size of 0xFFFFFFF8 did exactly that).
+ *
  * Pure logic (no kernel state): unit-tested and fuzzed on the host by
- * tests/unit/test_multiboot2.c and tests/unit/fuzz_multiboot2.c.
+ * tests/unit/test_multiboot2.c and tests/unit/fuzz_multiboot2.c; every kept
+ * fuzz finding in tests/unit/fuzz/multiboot2/crashes/ is replayed by make test.
  */
 #include <grace/bootinfo.h>
 #include <grace/printk.h>
@@ -67,7 +73,11 @@ static void parse_mmap(const u8 *tag, u32 size, struct boot_info *bi, void (*war
 		complain(warn, bi, "multiboot2: memory map entry size %u is invalid, ignored", esize);
 		return;
 	}
-	for (u32 off = 16; off + esize <= size; off += esize) {
+	if ((size - 16) % esize)
+		complain(warn, bi, "multiboot2: memory map tag of %u bytes is not whole entries of "
+			 "size %u; the last %u bytes are ignored", size, esize, (size - 16) % esize);
+	/* off <= size holds throughout, so size - off cannot wrap. */
+	for (u32 off = 16; size - off >= esize; off += esize) {
 		const u8 *e = tag + off;
 		u64 base = rd64(e), len = rd64(e + 8);
 		u32 type = rd32(e + 16);
@@ -151,7 +161,8 @@ int multiboot2_parse(const void *mbi, size_t avail, struct boot_info *bi,
 	bool ended = false;
 	u32 off = 8;
 
-	while (off + 8 <= total) {
+	/* off <= total holds throughout, so total - off cannot wrap. */
+	while (total - off >= 8) {
 		const u8 *tag = base + off;
 		u32 type = rd32(tag), size = rd32(tag + 4);
 
@@ -203,7 +214,12 @@ int multiboot2_parse(const void *mbi, size_t avail, struct boot_info *bi,
 		}
 		if (ended)
 			break;
-		off += (size + 7) & ~7u;
+		/* The padding to 8 may run past the end only for the last tag. */
+		u32 step = size + (-size & 7u);
+
+		if (step < size || step > total - off)
+			break;
+		off += step;
 	}
 	if (!ended)
 		complain(warn, bi, "multiboot2: no end tag; using what was parsed");

@@ -1,32 +1,22 @@
 /*
- * shell.c — the kernel shell: a line editor, a command table, `autorun`.
+ * shell.c — the kernel shell: a command table, `autorun`, and the loop that
+ * reads lines from the console and runs them.
  *
- * Input is one byte stream (console_getc_wait: COM1 and the PS/2 keyboard).
- * The line editor keeps `line[0..len)` with the cursor at `pos`; the screen
- * shows "grace> " followed by exactly that text, with the terminal's cursor
- * at `pos`. Every edit restores that invariant using only printable text,
- * spaces and '\b' (cursor left), so the same echo works on a serial
- * terminal, the VGA console and the framebuffer console. A line longer than
- * the screen wraps; the screen consoles take '\b' at column 0 back to the end
- * of the row above, so editing still works there. A serial terminal usually
- * does not (xterm's reverse-wrap is off by default): on a serial line, edit
- * within one terminal row. Lines hold at most LINE_MAX - 1 bytes.
- *
- * Keys: printable → insert at cursor; Backspace (0x7f/0x08); Delete (ESC[3~,
- * ctrl-d); Left/Right (ESC[D/ESC[C, ctrl-b/ctrl-f); Home/End (ESC[H, ESC[F,
- * ESC[1~, ESC[4~, ESC O H/F, ctrl-a/ctrl-e); ctrl-u kill the line; ctrl-k
- * kill to the end; ctrl-c cancel the line; Up/Down walk the 16-entry history
- * (ESC[A/ESC[B, ctrl-p/ctrl-n); Enter (CR, LF or CR LF) runs the line.
- *
- * Commands come from the .grace_cmds section (SHELL_COMMAND). A line is split
- * into words by cmdline_split_args (double quotes group words).
+ * Input is one byte stream (console_getc_wait: COM1 and the PS/2 keyboard),
+ * edited into lines by the line editor (kernel/line_edit.c, which has the
+ * keys and the echo invariant). Commands come from the .grace_cmds section
+ * (SHELL_COMMAND). A line is split into words by cmdline_split_args (double
+ * quotes group words; lib/cmdline.c); `autorun` is split into commands at ';'
+ * by cmdline_next_command.
  * Tests: tests/scenarios/shell-autorun.scn, tests/interactive/test_shell_keys.py
- * (keys over the serial line and the keyboard), KTEST shell.*.
+ * (keys over the serial line and the keyboard), KTEST shell.*,
+ * tests/unit/fuzz_shell.c (editor and tokenizer on fuzzer bytes).
  */
 #include <asm/cpu.h>
 #include <grace/cmdline.h>
 #include <grace/console.h>
 #include <grace/ktest.h>
+#include <grace/line_edit.h>
 #include <grace/param.h>
 #include <grace/printk.h>
 #include <grace/reboot.h>
@@ -37,10 +27,8 @@
 extern const struct shell_command __start_grace_cmds[], __stop_grace_cmds[];
 
 #define PROMPT        "grace> "
-#define LINE_MAX      256
 #define RUN_LINE_MAX  1024  /* a command from autorun may be longer than a typed one */
 #define MAX_ARGS      32
-#define HISTORY_SIZE  16
 
 static char autorun[1024];
 param_string("autorun", autorun,
@@ -89,264 +77,26 @@ int shell_run_line(const char *text)
 	return ret;
 }
 
-/* ---- the line editor ---- */
+/* ---- the line editor (kernel/line_edit.c) on the console ---- */
 
-enum key {
-	KEY_NONE = 0x100, KEY_UP, KEY_DOWN, KEY_LEFT, KEY_RIGHT,
-	KEY_HOME, KEY_END, KEY_DELETE,
-};
-#define CTRL(c) ((c) & 0x1f)
-
-struct editor {
-	char line[LINE_MAX];
-	size_t len, pos;
-	/* history: entries [hist_count - HISTORY_SIZE, hist_count) survive */
-	char history[HISTORY_SIZE][LINE_MAX];
-	unsigned int hist_count;
-	unsigned int hist_view;       /* hist_count = editing the new line */
-	char stash[LINE_MAX];         /* the new line while browsing history */
-	bool last_was_cr;
-};
-
-static struct editor ed;
-
-static void out(const char *s, size_t n)
+static int console_key(void *ctx)
 {
-	if (n)
-		console_write(s, n);
+	return console_getc_wait();
 }
+
+static void console_echo(void *ctx, const char *s, size_t n)
+{
+	console_write(s, n);
+}
+
+static struct line_editor ed = { .getc = console_key, .write = console_echo };
 
 static void outs(const char *s)
 {
-	out(s, strlen(s));
-}
+	size_t n = strlen(s);
 
-static void cursor_left(size_t n)
-{
-	static const char bs[16] = "\b\b\b\b\b\b\b\b\b\b\b\b\b\b\b\b";
-
-	for (; n > sizeof(bs); n -= sizeof(bs))
-		out(bs, sizeof(bs));
-	out(bs, n);
-}
-
-static void spaces(size_t n)
-{
-	static const char sp[16] = "                ";
-
-	for (; n > sizeof(sp); n -= sizeof(sp))
-		out(sp, sizeof(sp));
-	out(sp, n);
-}
-
-/* Show `text` instead of the current line, cursor at its end. */
-static void replace_line(const char *text)
-{
-	size_t old = ed.len;
-	size_t n = strnlen(text, LINE_MAX - 1);
-
-	cursor_left(ed.pos);
-	memcpy(ed.line, text, n);
-	ed.len = ed.pos = n;
-	out(ed.line, n);
-	if (old > n) {
-		spaces(old - n);
-		cursor_left(old - n);
-	}
-}
-
-static void insert_char(char c)
-{
-	if (ed.len >= LINE_MAX - 1)
-		return; /* full: drop the key */
-	memmove(ed.line + ed.pos + 1, ed.line + ed.pos, ed.len - ed.pos);
-	ed.line[ed.pos] = c;
-	ed.len++;
-	out(ed.line + ed.pos, ed.len - ed.pos);
-	ed.pos++;
-	cursor_left(ed.len - ed.pos);
-}
-
-/* Remove the character under the cursor and redraw the tail. */
-static void delete_at_cursor(void)
-{
-	if (ed.pos == ed.len)
-		return;
-	memmove(ed.line + ed.pos, ed.line + ed.pos + 1, ed.len - ed.pos - 1);
-	ed.len--;
-	out(ed.line + ed.pos, ed.len - ed.pos);
-	spaces(1);
-	cursor_left(ed.len - ed.pos + 1);
-}
-
-static void history_show(unsigned int idx)
-{
-	ed.hist_view = idx;
-	if (idx == ed.hist_count)
-		replace_line(ed.stash);
-	else
-		replace_line(ed.history[idx % HISTORY_SIZE]);
-}
-
-static void history_add(const char *s)
-{
-	if (!*s)
-		return;
-	if (ed.hist_count && strcmp(ed.history[(ed.hist_count - 1) % HISTORY_SIZE], s) == 0)
-		return; /* the same command twice in a row is kept once */
-	strlcpy(ed.history[ed.hist_count % HISTORY_SIZE], s, LINE_MAX);
-	ed.hist_count++;
-}
-
-/* Read one key: a byte, or one of enum key for an escape sequence. */
-/* The final letter of an arrow/Home/End sequence, the same after ESC O (SS3)
- * and after ESC [ (CSI); KEY_NONE for any other byte. */
-static int cursor_key(int c)
-{
-	switch (c) {
-	case 'A': return KEY_UP;
-	case 'B': return KEY_DOWN;
-	case 'C': return KEY_RIGHT;
-	case 'D': return KEY_LEFT;
-	case 'H': return KEY_HOME;
-	case 'F': return KEY_END;
-	}
-	return KEY_NONE;
-}
-
-static int read_key(void)
-{
-	int c = console_getc_wait();
-
-	if (c != 0x1b)
-		return c;
-	c = console_getc_wait();
-	if (c == 'O') { /* SS3: what some terminals send for Home/End/arrows */
-		return cursor_key(console_getc_wait());
-	}
-	if (c != '[')
-		return KEY_NONE; /* ESC then something else: drop both */
-
-	/* CSI: parameters (digits, ';') then one final byte 0x40..0x7e. */
-	int param = 0;
-
-	for (;;) {
-		c = console_getc_wait();
-		if (c >= '0' && c <= '9')
-			param = param * 10 + (c - '0');
-		else if (c == ';')
-			param = 0;
-		else
-			break;
-		if (param > 1000)
-			param = 1000;
-	}
-	if (cursor_key(c) != KEY_NONE)
-		return cursor_key(c);
-	switch (c) {
-	case '~':
-		switch (param) {
-		case 1: case 7: return KEY_HOME;
-		case 4: case 8: return KEY_END;
-		case 3: return KEY_DELETE;
-		}
-	}
-	return KEY_NONE;
-}
-
-/* Edit one line after the prompt; returns it NUL-terminated in ed.line. */
-static void read_line(void)
-{
-	ed.len = ed.pos = 0;
-	ed.hist_view = ed.hist_count;
-	ed.stash[0] = '\0';
-
-	for (;;) {
-		int k = read_key();
-
-		if (k == '\n' && ed.last_was_cr) {
-			ed.last_was_cr = false; /* the LF of a CR LF pair */
-			continue;
-		}
-		ed.last_was_cr = k == '\r';
-
-		switch (k) {
-		case '\r':
-		case '\n':
-			ed.line[ed.len] = '\0';
-			outs("\n");
-			return;
-		case 0x7f:
-		case '\b':
-			if (ed.pos) {
-				ed.pos--;
-				cursor_left(1);
-				delete_at_cursor();
-			}
-			break;
-		case KEY_DELETE:
-		case CTRL('d'):
-			delete_at_cursor();
-			break;
-		case KEY_LEFT:
-		case CTRL('b'):
-			if (ed.pos) {
-				ed.pos--;
-				cursor_left(1);
-			}
-			break;
-		case KEY_RIGHT:
-		case CTRL('f'):
-			if (ed.pos < ed.len) {
-				out(ed.line + ed.pos, 1);
-				ed.pos++;
-			}
-			break;
-		case KEY_HOME:
-		case CTRL('a'):
-			cursor_left(ed.pos);
-			ed.pos = 0;
-			break;
-		case KEY_END:
-		case CTRL('e'):
-			out(ed.line + ed.pos, ed.len - ed.pos);
-			ed.pos = ed.len;
-			break;
-		case CTRL('u'):
-			replace_line("");
-			break;
-		case CTRL('k'):
-			spaces(ed.len - ed.pos);
-			cursor_left(ed.len - ed.pos);
-			ed.len = ed.pos;
-			break;
-		case CTRL('c'):
-			outs("^C\n");
-			ed.len = 0;
-			ed.line[0] = '\0';
-			return;
-		case KEY_UP:
-		case CTRL('p'):
-			if (ed.hist_view > 0 && ed.hist_view + HISTORY_SIZE > ed.hist_count) {
-				if (ed.hist_view == ed.hist_count) {
-					ed.line[ed.len] = '\0';
-					strlcpy(ed.stash, ed.line, sizeof(ed.stash));
-				}
-				history_show(ed.hist_view - 1);
-			}
-			break;
-		case KEY_DOWN:
-		case CTRL('n'):
-			if (ed.hist_view < ed.hist_count)
-				history_show(ed.hist_view + 1);
-			break;
-		default:
-			if (k >= 0x20 && k < 0x7f)
-				insert_char((char)k);
-			/* other control bytes and unknown sequences: ignored */
-			break;
-		}
-	}
+	if (n)
+		console_write(s, n);
 }
 
 /* ---- entry ---- */
@@ -388,8 +138,8 @@ void shell_main(void)
 	run_autorun();
 	for (;;) {
 		outs(PROMPT);
-		read_line();
-		history_add(ed.line);
+		line_edit_read(&ed); /* the console's input never ends */
+		line_edit_history_add(&ed, ed.line);
 		shell_run_line(ed.line);
 	}
 }

@@ -5,6 +5,10 @@ Items it runs (all in parallel, -j N, default: the number of CPUs):
   unit:<test>   every tests/unit/test_*.c, compiled for the host with
                 ASan+UBSan and run (exit 0 = pass); tests/unit/test_*.py run
                 with python3
+  unit:fuzz_<t> every libFuzzer target tests/unit/fuzz_<t>.c, built with
+                ASan+UBSan and tests/unit/fuzz_replay.c's main() (no libFuzzer
+                needed) and run over its seed corpus and kept crash inputs
+                (fuzz_input_dirs()): a deterministic replay, exit 0 = pass
   <scenario>    every tests/scenarios/<scenario>.scn: boot the ISO in QEMU
                 with the scenario's machine, firmware, -smp, memory and kernel
                 arguments, then judge the serial log (docs/testing.md has the
@@ -439,6 +443,16 @@ def apply_entries(it, entries, binding):
     return None
 
 
+def fuzz_input_dirs(unit_dir, target):
+    """The committed inputs of fuzz target <target>, as `make fuzz` seeds
+    it: the unit-test fixtures of the same name, the seed corpus, and every
+    crash input kept as a regression fixture."""
+    return [d for d in (os.path.join(unit_dir, "fixtures", target),
+                        os.path.join(unit_dir, "fuzz", target, "seeds"),
+                        os.path.join(unit_dir, "fuzz", target, "crashes"))
+            if os.path.isdir(d)]
+
+
 def discover(scenario_dir, unit_dir):
     items = []
     for path in sorted(glob.glob(os.path.join(unit_dir, "test_*.c"))):
@@ -447,6 +461,13 @@ def discover(scenario_dir, unit_dir):
     for path in sorted(glob.glob(os.path.join(unit_dir, "test_*.py"))):
         name = "unit:" + os.path.splitext(os.path.basename(path))[0]
         items.append(Item(name, "unit-py", path))
+    for path in sorted(glob.glob(os.path.join(unit_dir, "fuzz_*.c"))):
+        base = os.path.splitext(os.path.basename(path))[0]
+        if base == "fuzz_replay":
+            continue
+        it = Item("unit:" + base, "unit-fuzz", path)
+        it.desc = "replay the %s fuzz corpus and kept crashes" % base[len("fuzz_"):]
+        items.append(it)
     seen = {}
     for path in sorted(glob.glob(os.path.join(scenario_dir, "*.scn"))):
         for it in parse_scenarios(path):
@@ -595,6 +616,37 @@ class Runner:
             return False, "compile failed: " + short(err)
         return self._run_test_program([exe], log, timeout * self.scale)
 
+    def run_unit_fuzz(self, it):
+        """Build a fuzz target with fuzz_replay.c's main() and plain
+        ASan/UBSan, and run it over every committed input of the target."""
+        src = os.path.relpath(it.path, ROOT)
+        base = os.path.splitext(os.path.basename(src))[0]
+        exe = os.path.join(self.unitdir, base)
+        with open(it.path, encoding="utf-8", errors="replace") as f:
+            first = f.readline()
+        m = re.match(r"\s*//\s*FUZZ_SOURCES:(.*)", first)
+        if not m:
+            return False, "first line must be // FUZZ_SOURCES: <kernel sources>"
+        cmd = ([self.hostcc, "-std=c11", "-g", "-O1", "-fsanitize=address,undefined",
+                "-fno-sanitize-recover=all", "-Iinclude", "-Iarch/x86_64/include",
+                "-Itests/unit", src, "tests/unit/fuzz_replay.c"] + m.group(1).split() +
+               ["-o", exe])
+        log = os.path.join(self.logdir, it.log_base + ".log")
+        with open(log, "w") as lf:
+            lf.write("$ " + " ".join(shlex.quote(c) for c in cmd) + "\n")
+            lf.flush()
+            cc = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=lf,
+                                stderr=subprocess.STDOUT)
+        if cc.returncode != 0:
+            text = read_text(log)
+            err = next((ln for ln in text.splitlines() if "error" in ln), "see log")
+            return False, "compile failed: " + short(err)
+        dirs = fuzz_input_dirs(os.path.dirname(it.path), base[len("fuzz_"):])
+        if not dirs:
+            return False, "no seed corpus (tests/unit/fuzz/%s/seeds/)" % base[len("fuzz_"):]
+        return self._run_test_program([exe] + [os.path.relpath(d, ROOT) for d in dirs], log,
+                                      60.0 * self.scale)
+
     def run_unit_py(self, it):
         log = os.path.join(self.logdir, it.log_base + ".log")
         open(log, "w").close()
@@ -723,6 +775,7 @@ class Runner:
                 ok, reason = self.run_qemu(it, choice)
             else:
                 fn = {"unit-c": self.run_unit_c, "unit-py": self.run_unit_py,
+                      "unit-fuzz": self.run_unit_fuzz,
                       "gdb": self.run_gdb, "lab": self.run_lab}[it.kind]
                 ok, reason = fn(it)
         except Exception as e:  # a harness bug must not hide the other results
@@ -866,7 +919,8 @@ def main(argv=None):
     for it in sorted(items, key=lambda i: (not i.kind.startswith("unit"), i.name)):
         r = results[it.name]
         reason = r.reason
-        if r.status == "FAIL" and it.kind in ("qemu", "gdb", "unit-c", "unit-py") and not it.error:
+        if r.status == "FAIL" and it.kind in ("qemu", "gdb", "unit-c", "unit-py", "unit-fuzz") \
+                and not it.error:
             reason += "  [log: %s]" % os.path.relpath(
                 os.path.join(runner.logdir, it.log_base + ".log"), ROOT)
         print("%-*s  %-6s %6.1fs  %s" % (width, it.name, r.status, r.seconds, reason))

@@ -51,6 +51,23 @@ const struct kernel_param *param_find(const char *name);
  */
 int param_set(const struct kernel_param *p, const char *value);
 
+/* kernel/param_apply.c: the pure text-to-value logic, over any table. */
+const struct kernel_param *param_lookup(const struct kernel_param *first,
+					const struct kernel_param *end, const char *name);
+/* Apply every token of `line` to the table; value_buf must be at least as
+ * large as the line (then no value is cut). */
+void param_apply_line(const struct kernel_param *first, const struct kernel_param *end,
+		      const char *line, char *value_buf, size_t value_size);
+/* The current value as text ("42", "true", "\"text\"", cut with "..."). */
+void param_format_value(const struct kernel_param *p, char *buf, size_t size);
+/*
+ * dst = grub + " " + the file's first file_len bytes (file may be NULL: no
+ * file). file[file_len] must be writable: it is set to NUL, and newlines, CRs
+ * and tabs in the file become blanks. Returns false when dst was too small
+ * (dst is then cut, still NUL-terminated).
+ */
+bool cmdline_assemble(char *dst, size_t size, const char *grub, char *file, size_t file_len);
+
 /* The full command line as assembled at boot (GRUB + fw_cfg). */
 #define COMMAND_LINE_SIZE 4096
 extern char saved_command_line[COMMAND_LINE_SIZE];

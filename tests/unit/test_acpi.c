@@ -753,6 +753,43 @@ static void test_s5_encodings(void)
 	CHECK(acpi_find_s5((const uint8_t *)"\x08_S5", 4, &a, &b) == ACPI_S5_ABSENT);
 }
 
+/*
+ * Size fields at their largest, each in an exact-size heap copy: a walker that
+ * checked "pos + size <= len" instead of "size <= len - pos" would let the
+ * sum wrap and read past the end (multiboot2's memory map did; see
+ * kernel/multiboot2.c). acpi_parse.c must refuse every one of these.
+ */
+static void test_size_wraps(void)
+{
+	u16 a, b;
+
+	current = "PkgLength with three extra bytes, 0x0FFFFFFF";
+	static const uint8_t huge[] = { 0x08, '_', 'S', '5', '_', 0x12, 0xCF, 0xFF, 0xFF, 0xFF,
+					0x02, 0x0A, 0x05, 0x0A, 0x05 };
+	uint8_t *t = malloc(sizeof(huge));
+
+	memcpy(t, huge, sizeof(huge));
+	CHECK(acpi_find_s5(t, sizeof(huge), &a, &b) == ACPI_S5_MALFORMED);
+	/* The same lead byte with its extra bytes cut off by the end. */
+	for (size_t cut = 7; cut < 10; cut++)
+		CHECK(acpi_find_s5(t, cut, &a, &b) == ACPI_S5_MALFORMED);
+	free(t);
+
+	current = "MADT entry whose length exactly reaches the end, then one past";
+	madt_begin(1);
+	uint8_t *e = madt_add(0, 8);
+
+	e[3] = 0; put32(e + 4, 1);
+	e = madt_add(1, 0xFF);     /* 255 bytes: the table ends with it */
+	e[2] = 1; put32(e + 4, 0xFEC00000);
+	parse_madt();
+	CHECK(info.nr_cpus == 1 && info.nr_ioapics == 1 && info.nr_warnings == 0);
+	madt_len -= 1;              /* now it runs one byte past the end */
+	parse_madt();
+	CHECK(info.nr_cpus == 1 && info.nr_ioapics == 0);
+	CHECK_MSG("runs past the table's end");
+}
+
 int main(void)
 {
 	char b[5];
@@ -769,6 +806,7 @@ int main(void)
 	test_madt_synthetic();
 	test_fadt_synthetic();
 	test_s5_encodings();
+	test_size_wraps();
 	current = "names";
 	CHECK(!strcmp(acpi_table_name("APIC", b), "MADT"));
 	CHECK(!strcmp(acpi_table_name("FACP", b), "FADT"));

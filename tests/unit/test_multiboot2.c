@@ -15,7 +15,9 @@
  *     small), a tag of size 0, a tag running past the end, a memory map entry
  *     size of 0 or not a multiple of 8, no end tag, no usable memory, more
  *     regions than fit, a command line without its NUL, short ACPI and
- *     framebuffer tags, a wrapping region.
+ *     framebuffer tags, a wrapping region; and size fields chosen so that
+ *     "offset + size" wraps past 2^32 (an entry size of 0xFFFFFFF8 in the
+ *     last tag, as the fuzzer found, and tag sizes near 4 GiB).
  *  3. A small deterministic mutation fuzz of the well-formed structure.
  */
 #include "host_shim.h"
@@ -346,6 +348,79 @@ static void test_bad_mmap(void)
 	EXPECT_MSG("more than");
 }
 
+/*
+ * Sizes whose sum with an offset wraps a u32. The parser must compare what is
+ * left with what it wants (size - off >= esize), never off + esize <= size.
+ */
+static void test_size_overflow(void)
+{
+	/* The fuzzer's case: a memory map entry size of 0xFFFFFFF8 (8-aligned,
+	 * >= 24) in a 25-byte tag that ends the buffer. 16 + 0xFFFFFFF8 wraps
+	 * to 8 <= 25, and the old loop read an entry from bytes 16..39 of a
+	 * 25-byte tag. Now no entry is read, and the 9 bytes that are not a
+	 * whole entry are reported. */
+	mbi_begin();
+	mmap_tag(std_map, 6);
+	size_t t = tag(6, "\xf8\xff\xff\xff\0\0\0\0\xff", 9);
+	img_len = t + 25;                 /* no padding, no end tag: the tag is the end */
+	put32(0, (uint32_t)img_len);
+	CHECK(parse() == 0 && bi.nr_mem == 6);
+	EXPECT_MSG("entries of size 4294967288");
+
+	/* The same entry size as the only memory map: no usable memory, -1. */
+	mbi_begin();
+	t = mmap_tag(std_map, 1);
+	put32(t + 8, 0xFFFFFFF8u);
+	mbi_end();
+	CHECK(parse() == -1 && bi.nr_mem == 0);
+	EXPECT_MSG("entries of size 4294967288");
+
+	/* An entry size that fits once but whose second step would wrap. */
+	mbi_begin();
+	t = mmap_tag(std_map, 2);
+	put32(t + 8, 0xFFFFFFE8u);
+	mbi_end();
+	CHECK(parse() == -1 && bi.nr_mem == 0);
+
+	/* The crash input itself, as the fuzzer kept it: total size 0xFFF0FFF0
+	 * (clamped to the 266 bytes there are), a first memory map with entry
+	 * size 0 (ignored), and the wrapping one last. No usable memory. */
+	FILE *f = fopen("tests/unit/fuzz/multiboot2/crashes/mmap-entry-size-wraps.bin", "rb");
+
+	CHECK(f != NULL);
+	if (f) {
+		img_len = fread(img, 1, sizeof(img), f);
+		fclose(f);
+		CHECK(img_len == 266);
+		CHECK(parse() == -1);
+		EXPECT_MSG("total size");
+		EXPECT_MSG("entries of size 4294967288");
+	}
+
+	/* Tag sizes near 4 GiB: refused as running past the end, whatever
+	 * the offset (size + padding, or off + size, would wrap). */
+	static const uint32_t huge[] = { 0xFFFFFFFFu, 0xFFFFFFF9u, 0xFFFFFFF8u, 0x80000000u };
+
+	for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		mbi_begin();
+		mmap_tag(std_map, 6);
+		t = tag(1, "abc", 4);
+		put32(t + 4, huge[i]);
+		mbi_end();
+		CHECK(parse() == 0 && bi.nr_mem == 6 && bi.cmdline[0] == '\0');
+		EXPECT_MSG("bad size");
+	}
+
+	/* The last tag's padding runs past the end: parsed, then "no end tag". */
+	mbi_begin();
+	mmap_tag(std_map, 6);
+	t = tag(1, "abcde", 6);           /* size 14, padded to 16 */
+	img_len = t + 14;
+	put32(0, (uint32_t)img_len);
+	CHECK(parse() == 0 && strcmp(bi.cmdline, "abcde") == 0);
+	EXPECT_MSG("no end tag");
+}
+
 static void test_no_end_tag(void)
 {
 	mbi_begin();
@@ -491,6 +566,7 @@ int main(void)
 	test_total_size_lies();
 	test_bad_tag_sizes();
 	test_bad_mmap();
+	test_size_overflow();
 	test_no_end_tag();
 	test_strings();
 	test_short_tags();

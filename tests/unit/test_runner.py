@@ -260,6 +260,28 @@ class ScenarioFiles(unittest.TestCase):
             self.assertIsNone(it.error, "%s: %s" % (it.name, it.error))
 
 
+class FuzzReplayItems(unittest.TestCase):
+    UNIT = os.path.join(ROOT, "tests/unit")
+
+    def test_every_target_is_an_item(self):
+        items = {i.name: i for i in rs.discover(os.path.join(ROOT, "tests/scenarios"), self.UNIT)}
+        targets = [os.path.splitext(os.path.basename(p))[0]
+                   for p in os.listdir(self.UNIT) if p.startswith("fuzz_") and p.endswith(".c")]
+        self.assertIn("fuzz_replay", targets)
+        for t in targets:
+            if t == "fuzz_replay":
+                self.assertNotIn("unit:fuzz_replay", items)  # the driver, not a target
+                continue
+            self.assertEqual(items["unit:" + t].kind, "unit-fuzz", t)
+            self.assertTrue(rs.fuzz_input_dirs(self.UNIT, t[len("fuzz_"):]),
+                            "%s has no committed inputs" % t)
+
+    def test_input_dirs_order_and_crashes(self):
+        dirs = [os.path.relpath(d, self.UNIT) for d in rs.fuzz_input_dirs(self.UNIT, "multiboot2")]
+        self.assertEqual(dirs, ["fixtures/multiboot2", "fuzz/multiboot2/crashes"])
+        self.assertEqual(rs.fuzz_input_dirs(self.UNIT, "no-such-target"), [])
+
+
 class QemuCommandLine(unittest.TestCase):
     def test_commas_are_doubled(self):
         with qemu.QemuConfig(args="a=1,2 b", use_kvm=False) as q:
