@@ -15,6 +15,11 @@ nothing from the kernel's own code (no function is called in the target).
                        waiting, show each waiter's PV state and the lock's PV
                        hash entry. EXPR is a spinlock_t, a struct qspinlock, or
                        a pointer to either
+  grace-rcu            the tree RCU: the grace period and its state, each rcu_node
+                       (breadth first) with its CPU range, qsmask / qsmaskinit /
+                       qsmaskinitnext and gp_seq, and each CPU's rcu_data: the GP
+                       it noticed, whether it owes a quiescent state, its
+                       dynticks counter and its callback segments
   grace-tasks          every task: tid, name, state, CPU, on_cpu, switches
   grace-dmesg [N]      the kernel log ring from memory (the last N lines)
   $grace_cpu_state(N)  convenience function: CPU N's hotplug state number
@@ -265,6 +270,51 @@ class GraceLock(gdb.Command):
                         i, na, " (cpu %d node %d)" % who[:2] if who else ""))
 
 
+GP_STATES = ["idle", "init", "wait-fqs", "fqs", "cleanup"]
+SEGS = ["DONE", "WAIT", "NEXT_READY", "NEXT"]
+
+
+def gp_str(seq):
+    """gp_seq: the counter in the high bits, the state (0 = idle) in the low 2."""
+    return "%d%s" % (seq >> 2, "" if seq & 3 == 0 else " (in progress)")
+
+
+class GraceRcu(gdb.Command):
+    """The RCU tree: each node's masks and gp_seq, each CPU's GP, QS debt, dynticks, callbacks."""
+
+    def __init__(self):
+        super().__init__("grace-rcu", gdb.COMMAND_DATA)
+
+    def invoke(self, arg, from_tty):
+        rs_ = sym("rcu_state")
+        if rs_ is None:
+            raise gdb.GdbError("no tree RCU (rcu_state) in this kernel")
+        gs = int(rs_["gp_seq"])
+        st = int(rs_["gp_state"])
+        shape = rs_["shape"]
+        print("rcu_state: gp_seq %#x = GP %s, kthread %s, %d levels, %d nodes (fanout %d, leaf %d)" % (
+            gs, gp_str(gs), GP_STATES[st] if st < len(GP_STATES) else st, int(shape["levels"]),
+            int(shape["nr_nodes"]), int(shape["fanout"]), int(shape["fanout_leaf"])))
+        print("%4s %5s %-9s %-18s %-18s %-18s %s" % ("node", "level", "CPUs", "qsmask", "qsmaskinit",
+                                                    "qsmaskinitnext", "gp_seq"))
+        for i in range(int(shape["nr_nodes"])):
+            n = rs_["node"][i]
+            print("%4d %5d %-9s %#018x %#018x %#018x %s" % (
+                i, int(n["level"]), "%d-%d" % (int(n["grplo"]), int(n["grphi"])), int(n["qsmask"]),
+                int(n["qsmaskinit"]), int(n["qsmaskinitnext"]), gp_str(int(n["gp_seq"]))))
+        print("%4s %-16s %6s %6s %6s %8s  %s" % ("cpu", "noticed GP", "owes", "books", "idle",
+                                                 "dynticks", "callbacks " + "/".join(SEGS)))
+        for cpu in mask_cpus("cpu_possible_mask"):
+            d = per_cpu("rcu_data", cpu)
+            cb = d["cblist"]
+            segs = "/".join(str(int(cb["seglen"][k])) for k in range(len(SEGS)))
+            dt = int(d["dynticks"])
+            print("%4d %-16s %6s %6s %6s %8d  %d: %s" % (
+                cpu, gp_str(int(d["gp_seq"])), "yes" if int(d["core_needs_qs"]) and
+                int(d["cpu_no_qs"]) else "no", "yes" if int(d["rcu_online"]) else "no",
+                "yes" if dt % 2 == 0 else "no", dt, int(cb["len"]), segs))
+
+
 class GraceTasks(gdb.Command):
     """Every task in the task list: tid, name, state, CPU, on_cpu, switches."""
 
@@ -347,7 +397,8 @@ class PerCpuFn(gdb.Function):
         return per_cpu(name.string(), int(cpu))
 
 
-for cls in (GraceCpus, GraceHotplug, GraceLock, GraceTasks, GraceDmesg, CpuStateFn, PerCpuFn):
+for cls in (GraceCpus, GraceHotplug, GraceLock, GraceRcu, GraceTasks, GraceDmesg, CpuStateFn,
+            PerCpuFn):
     cls()
-print("grace: grace-cpus, grace-hotplug, grace-lock EXPR, grace-tasks, grace-dmesg [N]; "
+print("grace: grace-cpus, grace-hotplug, grace-lock EXPR, grace-rcu, grace-tasks, grace-dmesg [N]; "
       "$grace_cpu_state(N), $grace_per_cpu(\"var\", N)")
