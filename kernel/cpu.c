@@ -57,6 +57,7 @@
 #include <grace/param.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
+#include <grace/rcupdate.h>
 #include <grace/sched.h>
 #include <grace/smp.h>
 #include <grace/wait.h>
@@ -410,6 +411,9 @@ static int takedown_cpu(unsigned int cpu)
 	ret = arch_cpu_wait_dead(cpu);
 	if (ret)
 		printk("cpuhp: CPU %u did not reach play_dead (%d); it stays offline\n", cpu, ret);
+	/* The first DEAD step: the dead CPU's RCU callbacks to this CPU, before
+	 * any DEAD callback may wait for a grace period or rcu_barrier(). */
+	rcutree_migrate_callbacks(cpu);
 	return 0;
 }
 

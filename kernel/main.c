@@ -29,6 +29,7 @@
 #include <grace/percpu.h>
 #include <grace/printk.h>
 #include <grace/qspinlock_pv.h>
+#include <grace/rcupdate.h>
 #include <grace/reboot.h>
 #include <grace/param.h>
 #include <grace/serial.h>
@@ -144,6 +145,8 @@ void kmain(u32 magic, u32 mbi_phys)
 static int kernel_init(void *unused)
 {
 	(void)unused;
+	/* RCU before any other CPU exists: hotplug's RCU steps need its books. */
+	rcu_init();
 	cpuhp_init();
 	stop_machine_init();
 	workqueue_init();

@@ -27,6 +27,7 @@
 #include <asm/desc.h>
 #include <asm/io.h>
 #include <asm/traps.h>
+#include <grace/rcupdate.h>
 #include <grace/irq.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
@@ -140,6 +141,7 @@ void do_irq(struct pt_regs *regs)
 
 	__atomic_fetch_add(&irq_counts[vector], 1, __ATOMIC_RELAXED);
 	c->irq_depth++;
+	rcu_irq_enter();          /* RCU watches an idle CPU while it handles this */
 	if (h) {
 		h(regs, d->data);
 	} else if (!d->reported) {
@@ -160,6 +162,9 @@ void do_irq(struct pt_regs *regs)
 	 * keep the vector's priority class blocked in the LAPIC). The task
 	 * resumes here later and returns through iretq as if nothing happened. */
 	irq_exit_preempt(regs);
+	/* After the preemption point: a task switched to from idle here runs
+	 * with RCU watching. */
+	rcu_irq_exit();
 }
 
 bool in_irq(void)

@@ -114,6 +114,10 @@ void rcu_irq_enter(void);                       /* hardware interrupt entry/exit
 void rcu_irq_exit(void);
 void rcu_nmi_enter(void);                       /* NMI entry/exit */
 void rcu_nmi_exit(void);
+/* CPU hotplug (kernel/rcu/tree_hotplug.c): the outgoing CPU's report from
+ * its idle loop after its last reader, and the first DEAD step. */
+void rcutree_report_cpu_dead(void);
+void rcutree_migrate_callbacks(unsigned int cpu);
 /* This CPU is in RCU's books (readers here are waited for). */
 bool rcu_cpu_online(unsigned int cpu);
 bool rcu_is_watching(void);

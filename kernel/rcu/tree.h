@@ -142,3 +142,25 @@ enum { RCU_GP_IDLE, RCU_GP_INIT, RCU_GP_WAIT_FQS, RCU_GP_FQS, RCU_GP_CLEANUP };
 extern struct rcu_state rcu_state;
 
 #endif
+
+/* ---- inside kernel/rcu (tree.c, tree_hotplug.c, rcu_bugs.c, rcu_shell.c) ---- */
+#include <grace/percpu.h>
+DECLARE_PER_CPU(struct rcu_data, rcu_data);
+extern int rcu_blimit;
+void rcu_report_qs_rnp(u64 mask, struct rcu_node *rnp, unsigned long gp_seq, unsigned long flags);
+bool rcu_accelerate_cbs(struct rcu_node *rnp, struct rcu_data *rdp, unsigned long *need);
+void rcu_start_this_gp(unsigned long s);
+void rcu_barrier_entrain(struct rcu_data *rdp);
+void rcutree_register_hotplug(void);   /* tree_hotplug.c */
+void rcutree_migrate_callbacks(unsigned int cpu);
+void rcutree_report_cpu_dead(void);
+
+/* rcu_bugs.c */
+extern bool rcu_bug_gp_init_online_mask, rcu_bug_late_cb_migration, rcu_bug_cbs_left_on_dead;
+extern bool rcu_bug_barrier_never_online, rcu_bug_barrier_hotplug_lock, rcu_bug_nmi_idle;
+void rcu_bug_online_leaf_masks(const struct rcu_tree_shape *s, const struct rcu_node *nodes, u64 *src);
+void rcu_bugs_announce(void);
+
+/* Hotplug "last gasps": run on the outgoing CPU inside a reader, after it
+ * left the online mask and before RCU's report (rcutorture installs one). */
+extern void (*rcu_last_gasp_reader)(unsigned int delay_ms);

@@ -47,6 +47,7 @@
 #include <grace/panic.h>
 #include <grace/param.h>
 #include <grace/printk.h>
+#include <grace/rcupdate.h>
 #include <grace/sched.h>
 #include <grace/smpboot.h>
 #include <grace/string.h>
@@ -326,6 +327,8 @@ static void __schedule(bool preempt)
 	struct rq *rq = cpu_rq(cpu);
 	struct task_struct *prev = rq->curr, *next;
 
+	/* A quiescent state for RCU (before the rq lock: it may wake rcu_gp). */
+	rcu_note_context_switch();
 	spin_lock(&rq->lock);
 	per_cpu(sched_need_resched, cpu) = 0;
 

@@ -1,0 +1,118 @@
+/*
+ * rcu_shell.c — the `rcu` shell command: RCU's books as a picture.
+ *
+ *   rcu          the tree, one line per rcu_node, indented by level, with
+ *                its CPU range, gp_seq and the three masks; then every
+ *                possible CPU: in the books?, its gp_seq, QS state, dynticks,
+ *                and its callback segment lengths (DONE/WAIT/NEXT_READY/NEXT)
+ *   rcu gp [N]   start and time N grace periods (synchronize_rcu), print
+ *                each and `BENCH rcu_gp_us` (the median)
+ *   rcu barrier  time one rcu_barrier()
+ * The numbers are read without locks: a picture, not a snapshot.
+ */
+#include <grace/kthread.h>
+#include <grace/printk.h>
+#include <grace/shell.h>
+#include <grace/smp.h>
+#include <grace/string.h>
+#include <grace/time.h>
+
+#include "rcu_seq.h"
+#include "tree.h"
+
+static const char *const gp_state_names[] = { "idle", "init", "wait-fqs", "fqs", "cleanup" };
+
+static void rcu_show(void)
+{
+	struct rcu_tree_shape *s = &rcu_state.shape;
+	unsigned long gp = READ_ONCE(rcu_state.gp_seq);
+	unsigned int cpu;
+
+	printk("rcu: gp_seq %#lx (GP %lu, %s), gp_seq_needed %#lx, kthread %s, %lu GPs, "
+	       "last %llu us, longest %llu us, %lu FQS scans\n",
+	       gp, rcu_seq_ctr(gp), rcu_seq_state(gp) ? "running" : "idle",
+	       READ_ONCE(rcu_state.node[0].gp_seq_needed),
+	       gp_state_names[READ_ONCE(rcu_state.gp_state) % 5], rcu_gp_completed(),
+	       (unsigned long long)(rcu_state.gp_last_ns / 1000),
+	       (unsigned long long)(rcu_state.gp_max_ns / 1000), rcu_state.n_fqs);
+	printk("rcu: %u nodes, %u levels, fanout %u, leaf %u\n", s->nr_nodes, s->levels,
+	       s->fanout, s->fanout_leaf);
+	for (unsigned int i = 0; i < s->nr_nodes; i++) {
+		struct rcu_node *n = &rcu_state.node[i];
+		char pad[2 * RCU_MAX_LEVELS + 1];
+		unsigned int k;
+
+		for (k = 0; k < 2 * n->level && k < sizeof(pad) - 1; k++)
+			pad[k] = ' ';
+		pad[k] = '\0';
+		printk("  %snode %u CPUs %u-%u gp_seq %#lx qsmask %#llx qsmaskinit %#llx qsmaskinitnext %#llx\n",
+		       pad, i, n->grplo, n->grphi, READ_ONCE(n->gp_seq),
+		       (unsigned long long)READ_ONCE(n->qsmask), (unsigned long long)n->qsmaskinit,
+		       (unsigned long long)READ_ONCE(n->qsmaskinitnext));
+	}
+	printk("  CPU books gp_seq      qs   dynticks  DONE WAIT NRDY NEXT  invoked  adopted\n");
+	for_each_possible_cpu(cpu) {
+		struct rcu_data *r = per_cpu_ptr(&rcu_data, cpu);
+
+		printk("  %3u %-5s %#-10lx %-4s %8d  %4ld %4ld %4ld %4ld %8lu %8lu\n", cpu,
+		       READ_ONCE(r->rcu_online) ? "on" : (r->beenonline ? "off" : "never"),
+		       READ_ONCE(r->gp_seq), r->core_needs_qs ? (r->cpu_no_qs ? "wait" : "have") : "-",
+		       READ_ONCE(r->dynticks), r->cblist.seglen[0], r->cblist.seglen[1],
+		       r->cblist.seglen[2], r->cblist.seglen[3], r->n_cbs_invoked, r->n_cbs_adopted);
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void sort_u64(u64 *v, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && cmp_u64(&v[j - 1], &v[j]) > 0; j--) {
+			u64 t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}
+
+static int cmd_rcu(int argc, char **argv)
+{
+	if (argc == 1) {
+		rcu_show();
+		return 0;
+	}
+	if (!strcmp(argv[1], "gp")) {
+		long long n = 1;
+		u64 t[64];
+
+		if (argc > 2 && (kstrtoll(argv[2], 10, &n) || n < 1 || n > 64)) {
+			printk("rcu gp: N must be 1..64\n");
+			return 1;
+		}
+		for (int i = 0; i < n; i++) {
+			u64 t0 = ktime_get_ns();
+
+			synchronize_rcu();
+			t[i] = ktime_get_ns() - t0;
+			printk("rcu gp: synchronize_rcu took %llu us\n", (unsigned long long)(t[i] / 1000));
+		}
+		sort_u64(t, (int)n);
+		printk("BENCH rcu_gp_us %llu us\n", (unsigned long long)(t[n / 2] / 1000));
+		return 0;
+	}
+	if (!strcmp(argv[1], "barrier")) {
+		u64 t0 = ktime_get_ns();
+
+		rcu_barrier();
+		printk("rcu barrier: %llu us\n", (unsigned long long)((ktime_get_ns() - t0) / 1000));
+		return 0;
+	}
+	return 1;
+}
+SHELL_COMMAND(rcu, "rcu", "rcu [gp [N] | barrier]",
+	      "RCU's tree and books; time grace periods or a barrier", cmd_rcu);
