@@ -159,6 +159,7 @@ static int kernel_init(void *unused)
 	fault_inject_from_param();
 	hotplug_torture_start();
 	locktorture_start();
+	rcutorture_start();
 	ktest_run_selected();
 	bench_from_param();
 	shell_main();

@@ -40,11 +40,11 @@ static __always_inline void rcu_read_lock(void)
 	preempt_disable();
 }
 
-/* No preemption point: a reader's end never switches tasks by itself (the
- * scheduler picks up a pending reschedule at the next point). */
+/* A preemption point, like any preempt_enable(): a CPU the GP kthread asked
+ * to reschedule (a holdout) switches here, which is its quiescent state. */
 static __always_inline void rcu_read_unlock(void)
 {
-	preempt_enable_no_resched();
+	preempt_enable();
 }
 
 #ifdef CONFIG_DEBUG

@@ -7,4 +7,8 @@ void locktorture_start(void);       /* torture.lock=1 (kernel/torture/locktortur
 /* Run the lock torture in this thread (also the `locktorture` command); 0 = success. */
 int locktorture_run(const char *type, int seconds);   /* torture.hotplug=1 (kernel/torture/hotplug_torture.c) */
 
+void rcutorture_start(void);        /* torture.rcu=1 (kernel/torture/rcutorture.c) */
+/* Run the RCU torture in this thread (also the `rcutorture` command); 0 = success. */
+int rcutorture_run(int seconds);
+
 #endif

@@ -78,6 +78,9 @@ int rcu_blimit = 10;
 static int rcu_qhimark = 10000, rcu_qlowmark = 100;
 static int rcu_jiffies_first_fqs, rcu_jiffies_next_fqs = 1;
 static int rcu_seq_wrap_gps;
+static int rcu_jiffies_to_sched_qs = 2;
+param_int("rcu.jiffies_to_sched_qs", rcu_jiffies_to_sched_qs, 0, 100000,
+	  "GP age after which FQS makes holdout CPUs reschedule");
 param_int("rcu.fanout", rcu_fanout, RCU_FANOUT_MIN, RCU_FANOUT_MAX, "children per interior rcu_node");
 param_int("rcu.fanout_leaf", rcu_fanout_leaf, RCU_FANOUT_MIN, RCU_FANOUT_MAX, "CPUs per leaf rcu_node");
 param_int("rcu.blimit", rcu_blimit, 1, 1000000, "callbacks invoked per batch");
@@ -237,6 +240,9 @@ static bool rcu_fqs_cpu_quiescent(struct rcu_data *rdp, unsigned long gp)
 static void rcu_force_qs(unsigned long gp)
 {
 	struct rcu_tree_shape *s = &rcu_state.shape;
+	/* Older than rcu.jiffies_to_sched_qs: push the holdouts. */
+	bool old = ktime_get_ns() - rcu_state.gp_start_ns >
+		   (u64)rcu_jiffies_to_sched_qs * 1000000000ULL / (tick_hz ? tick_hz : 100);
 
 	for (unsigned int i = rcu_first_leaf(s); i < s->nr_nodes; i++) {
 		struct rcu_node *rnp = &rcu_state.node[i];
@@ -253,9 +259,16 @@ static void rcu_force_qs(unsigned long gp)
 			u64 bit = 1ULL << (cpu - rnp->grplo);
 			struct rcu_data *rdp = per_cpu_ptr(&rcu_data, cpu);
 
-			if ((rnp->qsmask & bit) && rcu_fqs_cpu_quiescent(rdp, gp)) {
+			if (!(rnp->qsmask & bit))
+				continue;
+			if (rcu_fqs_cpu_quiescent(rdp, gp)) {
 				mask |= bit;
 				rdp->n_fqs_reported++;
+			} else if (old && rdp->cpu != smp_processor_id()) {
+				/* A holdout: ask it to reschedule; its next
+				 * preemption point is a context switch, a QS. */
+				WRITE_ONCE(per_cpu(sched_need_resched, rdp->cpu), 1);
+				smp_send_reschedule(rdp->cpu);
 			}
 		}
 		if (mask) {
