@@ -86,6 +86,7 @@ static int rt_n_barrier_cbs = 8;
 static int rt_onoff_interval_ms;
 static int rt_stall_s = 15;
 static int rt_reader_long_us = 2000;
+static int rt_reader_burst = 256;
 static bool rt_poweroff = true;
 param_bool("torture.rcu", torture_rcu, "run the RCU torture test at boot");
 param_int("rcutorture.duration_s", rt_duration_s, 1, 86400, "how long rcutorture runs");
@@ -98,6 +99,7 @@ param_int("rcutorture.n_barrier_cbs", rt_n_barrier_cbs, 0, 1000, "callbacks per 
 param_int("rcutorture.onoff_interval_ms", rt_onoff_interval_ms, 0, 600000, "random CPU hotplug every this many ms (0: off)");
 param_int("rcutorture.stall_s", rt_stall_s, 1, 3600, "no GP, writer, barrier or hotplug progress this long is a failure");
 param_int("rcutorture.reader_long_us", rt_reader_long_us, 0, 100000, "length of a reader's rare long dawdle");
+param_int("rcutorture.reader_burst", rt_reader_burst, 1, 100000000, "reads between a reader's 1-tick naps");
 param_bool("rcutorture.poweroff", rt_poweroff, "power off with the verdict when torture.rcu=1 ends");
 
 #define RT_PIPE_LEN 10
@@ -186,6 +188,18 @@ static void rt_free(struct rt_elem *p)
 	spin_unlock_irqrestore(&rt.free_lock, flags);
 }
 
+static int rt_count_free(void)
+{
+	unsigned long flags;
+	int n = 0;
+
+	spin_lock_irqsave(&rt.free_lock, flags);
+	for (struct rt_elem *p = rt.free_list; p; p = p->next_free)
+		n++;
+	spin_unlock_irqrestore(&rt.free_lock, flags);
+	return n;
+}
+
 /* One more grace period has ended since p's removal; true when p is freed. */
 static bool rt_pipe_update_one(struct rt_elem *p)
 {
@@ -228,7 +242,7 @@ static void rt_cb(struct rcu_head *rh)
 /* ---- readers ---- */
 
 /* The body every reader shares; call with rcu_read_lock held. */
-static void rt_read(u64 *rng, unsigned int long_us)
+static void rt_read(u64 *rng, unsigned int long_us, unsigned int long_odds)
 {
 	unsigned long gp0 = rcu_gp_completed();
 	struct rt_elem *p = rcu_dereference(rt_current);
@@ -240,8 +254,8 @@ static void rt_read(u64 *rng, unsigned int long_us)
 		return;
 	if (!READ_ONCE(p->mbtest))
 		__atomic_add_fetch(&rt.mberr, 1, __ATOMIC_RELAXED);
-	if (long_us && r % 256 == 0)
-		udelay(long_us);                  /* rare long reader */
+	if (long_us && r % long_odds == 0)
+		udelay(long_us / 4 + (r >> 32) % long_us);   /* a long reader */
 	else if ((r >> 8) % 4 == 0)
 		udelay(1 + (r >> 16) % 20);
 	pipe = READ_ONCE(p->pipe_count);
@@ -261,12 +275,15 @@ static int rt_reader_fn(void *arg)
 
 	while (!READ_ONCE(rt.stop)) {
 		rcu_read_lock();
-		rt_read(&rng, (unsigned int)rt_reader_long_us);
+		rt_read(&rng, (unsigned int)rt_reader_long_us, 256);
 		rcu_read_unlock();
-		if (++n % 64 == 0)
+		if (++n % 32 == 0)
 			cond_resched();
-		if (n % 4096 == 0)
-			msleep(1);   /* let the writers and the GP kthread in on 2 host cores */
+		/* Readers come in bursts with idle gaps: CPUs also pass through
+		 * idle (the FQS path), and on a 2-core host the writers and the
+		 * GP kthread get their turn. */
+		if (n % rt_reader_burst == 0)
+			msleep(1);
 	}
 	return 0;
 }
@@ -280,7 +297,9 @@ static void rt_nmi_reader(struct pt_regs *regs)
 	if (!rcu_cpu_online(smp_processor_id()))
 		return;
 	rcu_read_lock();
-	rt_read(this_cpu_ptr(&rt_nmi_rng), 3000);
+	/* Every NMI reader dawdles: one that lands in idle must hold up
+	 * any grace period that began before it. */
+	rt_read(this_cpu_ptr(&rt_nmi_rng), 2000, 1);
 	rcu_read_unlock();
 }
 
@@ -326,7 +345,7 @@ static void rt_timer_fn(struct timer_list *t)
 		return;
 	if (rt_irq_readers) {
 		rcu_read_lock();
-		rt_read(rng, 0);
+		rt_read(rng, 0, 1);
 		rcu_read_unlock();
 	}
 	if (rt_nmi_readers && (r >> 8) % 4 == 0) {
@@ -742,6 +761,25 @@ int rcutorture_run(int seconds)
 			rt_error(msg);
 			hung = true;
 		}
+		if (!hung) {
+			u64 pp[RT_PIPE_LEN + 1], bb[RT_PIPE_LEN + 1];
+
+			rt_sum(pp, bb);
+			if (rt_too_short(pp) || READ_ONCE(rt.mberr)) {
+				/* Reported at the end with the counts; stop now, the
+				 * damage is done (elements are being reused early). */
+				printk("rcutorture: too-short grace period seen, stopping !!!\n");
+				rt_stats();
+				hung = true;   /* threads may be wedged: do not wait for them */
+				break;
+			}
+		}
+		if (hung) {
+			/* What is stuck, for whoever reads the log. */
+			shell_run_line("rcu");
+			shell_run_line("ps");
+			shell_run_line("bt all");
+		}
 		if (now >= next || now >= end || hung) {
 			rt_stats();
 			next += (u64)rt_stat_interval_s * 1000000000ULL;
@@ -763,12 +801,14 @@ int rcutorture_run(int seconds)
 			cpuhp_remove_state((enum cpuhp_state)rt.dead_state);
 		if (rt.online_state > 0)
 			cpuhp_remove_state((enum cpuhp_state)rt.online_state);
-		/* Everything retired comes home: the call_rcu chains, too. */
-		for (int i = 0; i < 3 * RT_PIPE_LEN; i++) {
+		/* Everything retired comes home. A call_rcu chain re-queues
+		 * itself from its callback, behind the barrier's: each
+		 * rcu_barrier() moves every chain on by at least one step. */
+		for (int i = 0; i < 3 * RT_PIPE_LEN && rt_count_free() != RT_NELEM - 1; i++) {
 			synchronize_rcu();
 			rt_pipe_update_removed();
+			rcu_barrier();
 		}
-		rcu_barrier();
 	}
 	WRITE_ONCE(rcu_last_gasp_reader, NULL);
 
@@ -786,10 +826,8 @@ int rcutorture_run(int seconds)
 		rt_error(msg);
 	}
 	if (!hung) {
-		int nfree = 0;
+		int nfree = rt_count_free();
 
-		for (struct rt_elem *p = rt.free_list; p; p = p->next_free)
-			nfree++;
 		/* All but the one still published are back. */
 		if (nfree != RT_NELEM - 1) {
 			snprintf(msg, sizeof(msg), "%d of %d elements came back to the free list",
