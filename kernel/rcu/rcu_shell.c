@@ -35,8 +35,10 @@ static void rcu_show(void)
 	       gp_state_names[READ_ONCE(rcu_state.gp_state) % 5], rcu_gp_completed(),
 	       (unsigned long long)(rcu_state.gp_last_ns / 1000),
 	       (unsigned long long)(rcu_state.gp_max_ns / 1000), rcu_state.n_fqs);
-	printk("rcu: %u nodes, %u levels, fanout %u, leaf %u\n", s->nr_nodes, s->levels,
-	       s->fanout, s->fanout_leaf);
+	printk("rcu: %u nodes, %u levels, fanout %u, leaf %u; barrier seq %#lx (%s), count %d, %lu callbacks posted\n",
+	       s->nr_nodes, s->levels, s->fanout, s->fanout_leaf, READ_ONCE(rcu_state.barrier_sequence),
+	       rcu_seq_state(READ_ONCE(rcu_state.barrier_sequence)) ? "running" : "idle",
+	       READ_ONCE(rcu_state.barrier_cpu_count), rcu_state.n_barrier_cbs);
 	for (unsigned int i = 0; i < s->nr_nodes; i++) {
 		struct rcu_node *n = &rcu_state.node[i];
 		char pad[2 * RCU_MAX_LEVELS + 1];
@@ -50,15 +52,29 @@ static void rcu_show(void)
 		       (unsigned long long)READ_ONCE(n->qsmask), (unsigned long long)n->qsmaskinit,
 		       (unsigned long long)READ_ONCE(n->qsmaskinitnext));
 	}
-	printk("  CPU books gp_seq      qs   dynticks  DONE WAIT NRDY NEXT  invoked  adopted\n");
+	printk("  CPU books gp_seq      qs   dynticks  DONE WAIT NRDY NEXT  invoked  adopted  barrier\n");
 	for_each_possible_cpu(cpu) {
 		struct rcu_data *r = per_cpu_ptr(&rcu_data, cpu);
+		int where = -1, k = 0;
 
-		printk("  %3u %-5s %#-10lx %-4s %8d  %4ld %4ld %4ld %4ld %8lu %8lu\n", cpu,
+		/* Debug aid: which segment holds this CPU's barrier callback. */
+		for (struct rcu_head *h = READ_ONCE(r->cblist.head); h && k < 100000; h = READ_ONCE(h->next), k++) {
+			unsigned int c2;
+
+			for_each_possible_cpu(c2)
+				if (h == &per_cpu(rcu_data, c2).barrier_head) {
+					where = k;
+					printk("  CPU %u's list holds CPU %u's rcu_barrier callback at %d of %ld\n",
+					       cpu, c2, where, r->cblist.len);
+				}
+		}
+
+		printk("  %3u %-5s %#-10lx %-4s %8d  %4ld %4ld %4ld %4ld %8lu %8lu  %#lx\n", cpu,
 		       READ_ONCE(r->rcu_online) ? "on" : (r->beenonline ? "off" : "never"),
 		       READ_ONCE(r->gp_seq), r->core_needs_qs ? (r->cpu_no_qs ? "wait" : "have") : "-",
 		       READ_ONCE(r->dynticks), r->cblist.seglen[0], r->cblist.seglen[1],
-		       r->cblist.seglen[2], r->cblist.seglen[3], r->n_cbs_invoked, r->n_cbs_adopted);
+		       r->cblist.seglen[2], r->cblist.seglen[3], r->n_cbs_invoked, r->n_cbs_adopted,
+		       READ_ONCE(r->barrier_seq_snap));
 	}
 }
 

@@ -151,10 +151,17 @@ struct rt_timer {
 };
 static DEFINE_PER_CPU(struct rt_timer, rt_timer);
 static DEFINE_PER_CPU(u64, rt_timer_rng);
-static DEFINE_PER_CPU(struct rcu_head, rt_spread_head);
-static DEFINE_PER_CPU(int, rt_spread_busy);
+/* A callback head that is never queued twice: `queued` is set by whoever
+ * posts it and cleared by its callback (which may run on another CPU after
+ * a migration, so it finds the head's own flag through container_of). */
+struct rt_cbhead {
+	struct rcu_head rh;
+	int queued;
+};
+#define RT_BARRIER_HEADS 64
+static DEFINE_PER_CPU(struct rt_cbhead, rt_spread_head);
 static DEFINE_PER_CPU(int, rt_barrier_req);   /* callbacks the timer still has to post */
-static DEFINE_PER_CPU(struct rcu_head [64], rt_barrier_heads);
+static DEFINE_PER_CPU(struct rt_cbhead [RT_BARRIER_HEADS], rt_barrier_heads);
 
 static void rt_error(const char *what)
 {
@@ -322,14 +329,13 @@ static void rt_last_gasp(unsigned int delay_ms)
 
 static void rt_spread_cb(struct rcu_head *rh)
 {
-	(void)rh;
-	WRITE_ONCE(*this_cpu_ptr(&rt_spread_busy), 0);
+	WRITE_ONCE(container_of(rh, struct rt_cbhead, rh)->queued, 0);
 }
 
 static void rt_barrier_cb(struct rcu_head *rh)
 {
-	(void)rh;
 	__atomic_add_fetch(&rt.barrier_invoked, 1, __ATOMIC_RELAXED);
+	WRITE_ONCE(container_of(rh, struct rt_cbhead, rh)->queued, 0);
 }
 
 /* Every tick on every CPU: a reader in interrupt context, now and then an
@@ -354,13 +360,17 @@ static void rt_timer_fn(struct timer_list *t)
 		if (to != cpu && cpu_online(to))
 			smp_send_nmi_call(to, rt_nmi_reader);
 	}
-	if ((r >> 32) % 4 == 0 && !*this_cpu_ptr(&rt_spread_busy)) {
-		*this_cpu_ptr(&rt_spread_busy) = 1;
-		call_rcu(this_cpu_ptr(&rt_spread_head), rt_spread_cb);
+	if ((r >> 32) % 4 == 0 && !READ_ONCE(this_cpu_ptr(&rt_spread_head)->queued)) {
+		this_cpu_ptr(&rt_spread_head)->queued = 1;
+		call_rcu(&this_cpu_ptr(&rt_spread_head)->rh, rt_spread_cb);
 	}
 	while (*breq > 0) {
-		(*breq)--;
-		call_rcu(&this_cpu_ptr(&rt_barrier_heads)[0][*breq], rt_barrier_cb);
+		struct rt_cbhead *h = &this_cpu_ptr(&rt_barrier_heads)[0][--(*breq)];
+
+		if (READ_ONCE(h->queued))
+			continue;   /* still in flight from a late post */
+		h->queued = 1;
+		call_rcu(&h->rh, rt_barrier_cb);
 		__atomic_add_fetch(&rt.barrier_posted, 1, __ATOMIC_RELAXED);
 	}
 	/* Re-arm here; a dead CPU's timer moved here goes home when it is back. */
@@ -480,8 +490,8 @@ static int rt_barrier_fn(void *arg)
 			break;
 		/* Every online CPU's timer posts n_barrier_cbs callbacks there. */
 		for_each_online_cpu(cpu) {
-			WRITE_ONCE(per_cpu(rt_barrier_req, cpu), MIN(rt_n_barrier_cbs, 64));
-			want += (unsigned long)MIN(rt_n_barrier_cbs, 64);
+			WRITE_ONCE(per_cpu(rt_barrier_req, cpu), MIN(rt_n_barrier_cbs, RT_BARRIER_HEADS));
+			want += (unsigned long)MIN(rt_n_barrier_cbs, RT_BARRIER_HEADS);
 		}
 		for (int i = 0; i < 200; i++) {
 			bool pending = false;
@@ -696,7 +706,6 @@ int rcutorture_run(int seconds)
 	for_each_possible_cpu(cpu) {
 		memset(per_cpu(rt_pipe, cpu), 0, sizeof(per_cpu(rt_pipe, cpu)));
 		memset(per_cpu(rt_batch, cpu), 0, sizeof(per_cpu(rt_batch, cpu)));
-		per_cpu(rt_spread_busy, cpu) = 0;
 		per_cpu(rt_barrier_req, cpu) = 0;
 	}
 	RCU_INIT_POINTER(rt_current, NULL);
@@ -777,6 +786,7 @@ int rcutorture_run(int seconds)
 		if (hung) {
 			/* What is stuck, for whoever reads the log. */
 			shell_run_line("rcu");
+			shell_run_line("cpus");
 			shell_run_line("ps");
 			shell_run_line("bt all");
 		}
@@ -791,6 +801,26 @@ int rcutorture_run(int seconds)
 
 	WRITE_ONCE(rt.stop, true);
 	rt_setup_timers(false);
+	/* A barrier or hotplug operation still in flight must finish within
+	 * the stall bound before the threads can be stopped. */
+	while (!hung && (READ_ONCE(rt.barrier_since_ns) || READ_ONCE(rt.op_since_ns))) {
+		u64 now = ktime_get_ns(), b = READ_ONCE(rt.barrier_since_ns), o = READ_ONCE(rt.op_since_ns);
+		u64 stall = (u64)rt_stall_s * 1000000000ULL;
+		char msg[128];
+
+		if ((b && now > b && now - b > stall) || (o && now > o && now - o > stall)) {
+			snprintf(msg, sizeof(msg), "%s has not returned after %d s (%sstall)",
+				 b ? "rcu_barrier()" : "a CPU hotplug operation", rt_stall_s, b ? "" : "hotplug ");
+			rt_error(msg);
+			shell_run_line("rcu");
+			shell_run_line("cpus");
+			shell_run_line("ps");
+			shell_run_line("bt all");
+			hung = true;
+			break;
+		}
+		msleep(50);
+	}
 	if (!hung) {
 		for (unsigned int i = 0; i < rt.nthreads; i++) {
 			kthread_stop(rt.threads[i]);
