@@ -126,6 +126,7 @@ void rcu_start_this_gp(unsigned long s)
 		root->gp_seq_needed = s;
 		if (!rcu_seq_state(rcu_state.gp_seq) && !(rcu_state.gp_flags & RCU_GP_FLAG_INIT)) {
 			rcu_state.gp_flags |= RCU_GP_FLAG_INIT;
+			WRITE_ONCE(rcu_state.gp_asked_ns, ktime_get_ns());
 			wake = true;
 		}
 	}
@@ -185,9 +186,12 @@ static bool rcu_gp_init(void)
 		local_irq_restore(flags);
 		return false;
 	}
+	/* The start time first: whoever sees the GP running sees its start
+	 * (pairs with smp_rmb() in rcu_check_gp_stall()). */
+	WRITE_ONCE(rcu_state.gp_start_ns, ktime_get_ns());
+	smp_wmb();
 	rcu_seq_start(&rcu_state.gp_seq);
 	gp = rcu_state.gp_seq;
-	rcu_state.gp_start_ns = ktime_get_ns();
 	rcu_state.n_gps_started++;
 	spin_unlock(&root->lock);
 
@@ -332,8 +336,10 @@ static void rcu_gp_cleanup(void)
 	 * the new value sees every reader of this GP finished. */
 	smp_mb();
 	rcu_seq_end(&rcu_state.gp_seq);
-	if (ULONG_CMP_LT(rcu_state.gp_seq, root->gp_seq_needed))
+	if (ULONG_CMP_LT(rcu_state.gp_seq, root->gp_seq_needed)) {
 		rcu_state.gp_flags |= RCU_GP_FLAG_INIT;
+		WRITE_ONCE(rcu_state.gp_asked_ns, ktime_get_ns());
+	}
 	spin_unlock(&root->lock);
 	local_irq_restore(flags);
 	wake_up_all(&rcu_gp_done_wq);
@@ -489,6 +495,9 @@ static void rcu_core(bool tick_qs)
 	rcu_check_hiwater(rdp);
 	if (rcu_segcblist_ready_cbs(&rdp->cblist))
 		rcu_do_batch(rdp);
+	if (!tick_qs && rdp->core_needs_qs)
+		rcu_check_self_stall(rdp);
+	rcu_check_gp_stall();
 }
 
 void rcu_sched_clock_irq(void)

@@ -123,6 +123,7 @@ struct rcu_state {
 	struct task_struct *gp_kthread;
 	unsigned int gp_state;       /* RCU_GP_* for `rcu` and GDB */
 	u64 gp_start_ns;
+	u64 gp_asked_ns;             /* when the next GP was asked for (stall check) */
 	u64 gp_last_ns, gp_max_ns;   /* duration of the last / longest GP */
 	unsigned long n_fqs;
 	unsigned long n_gps_started;
@@ -154,6 +155,10 @@ void rcu_barrier_entrain(struct rcu_data *rdp);
 void rcutree_register_hotplug(void);   /* tree_hotplug.c */
 void rcutree_migrate_callbacks(unsigned int cpu);
 void rcutree_report_cpu_dead(void);
+
+/* tree_stall.c */
+void rcu_check_gp_stall(void);
+void rcu_check_self_stall(struct rcu_data *rdp);
 
 /* rcu_bugs.c */
 extern bool rcu_bug_gp_init_online_mask, rcu_bug_late_cb_migration, rcu_bug_cbs_left_on_dead;

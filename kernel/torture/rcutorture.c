@@ -87,6 +87,7 @@ static int rt_onoff_interval_ms;
 static int rt_stall_s = 15;
 static int rt_reader_long_us = 2000;
 static int rt_reader_burst = 256;
+static int rt_stall_cpu_s;
 static bool rt_poweroff = true;
 param_bool("torture.rcu", torture_rcu, "run the RCU torture test at boot");
 param_int("rcutorture.duration_s", rt_duration_s, 1, 86400, "how long rcutorture runs");
@@ -100,6 +101,8 @@ param_int("rcutorture.onoff_interval_ms", rt_onoff_interval_ms, 0, 600000, "rand
 param_int("rcutorture.stall_s", rt_stall_s, 1, 3600, "no GP, writer, barrier or hotplug progress this long is a failure");
 param_int("rcutorture.reader_long_us", rt_reader_long_us, 0, 100000, "length of a reader's rare long dawdle");
 param_int("rcutorture.reader_burst", rt_reader_burst, 1, 100000000, "reads between a reader's 1-tick naps");
+param_int("rcutorture.stall_cpu_s", rt_stall_cpu_s, 0, 600,
+	  "2 s in, one thread spins this long inside a reader (expects RCU's stall warning)");
 param_bool("rcutorture.poweroff", rt_poweroff, "power off with the verdict when torture.rcu=1 ends");
 
 #define RT_PIPE_LEN 10
@@ -526,6 +529,23 @@ static int rt_barrier_fn(void *arg)
 	return 0;
 }
 
+/* The stall test: a reader that does not end, so RCU's stall warning must
+ * name this CPU (and the CPU say so itself). */
+static int rt_stall_fn(void *arg)
+{
+	(void)arg;
+	msleep(2000);
+	if (READ_ONCE(rt.stop))
+		return 0;
+	printk("rcutorture: CPU %u spins %d s inside a reader (stall test)\n", smp_processor_id(),
+	       rt_stall_cpu_s);
+	rcu_read_lock();
+	mdelay((unsigned long)rt_stall_cpu_s * 1000);
+	rcu_read_unlock();
+	printk("rcutorture: stall test over\n");
+	return 0;
+}
+
 /* ---- CPU hotplug ---- */
 
 static bool rt_hp_waits;   /* the hotplug states below are active */
@@ -732,6 +752,23 @@ int rcutorture_run(int seconds)
 		rt_spawn(rt_barrier_fn, 0, "rt-barrier");
 	if (rt_onoff_interval_ms)
 		rt_spawn(rt_onoff_fn, 0, "rt-onoff");
+	if (rt_stall_cpu_s) {
+		/* Away from the GP kthread's CPU, so that the GP starts and this
+		 * CPU is what it waits for (on the kthread's own CPU the report
+		 * is a starved kthread instead: also a stall, a different one). */
+		struct task_struct *t = kthread_create(rt_stall_fn, NULL, "rt-stall");
+		unsigned int avoid = task_cpu(rcu_state.gp_kthread), to = avoid;
+
+		for_each_online_cpu(cpu)
+			if (cpu != avoid)
+				to = cpu;
+		if (t) {
+			kthread_bind(t, to);
+			get_task_struct(t);
+			rt.threads[rt.nthreads++] = t;
+			wake_up_process(t);
+		}
+	}
 	rt_setup_timers(true);
 
 	end = rt.start_ns + (u64)seconds * 1000000000ULL;
