@@ -86,6 +86,8 @@ static inline bool rcu_read_lock_held(void) { return true; }
 
 void call_rcu(struct rcu_head *head, rcu_callback_t func);
 void synchronize_rcu(void);
+/* The same guarantee, fast: IPIs the CPUs that are not idle (tree_exp.c). */
+void synchronize_rcu_expedited(void);
 void rcu_barrier(void);
 
 /* kfree_rcu(ptr, field): kfree(ptr) after a grace period; `field` is the

@@ -7,9 +7,13 @@
  *                and its callback segment lengths (DONE/WAIT/NEXT_READY/NEXT)
  *   rcu gp [N]   start and time N grace periods (synchronize_rcu), print
  *                each and `BENCH rcu_gp_us` (the median)
+ *   rcu exp [N]  the same for synchronize_rcu_expedited (`BENCH rcu_exp_us`)
+ *   ... N busy   with every other CPU running a thread that never sleeps
  *   rcu barrier  time one rcu_barrier()
  * The numbers are read without locks: a picture, not a snapshot.
  */
+#include <asm/cpu.h>
+#include <grace/delay.h>
 #include <grace/kthread.h>
 #include <grace/printk.h>
 #include <grace/shell.h>
@@ -96,29 +100,84 @@ static void sort_u64(u64 *v, int n)
 		}
 }
 
+/* `busy`: every other online CPU runs a kernel thread that never sleeps
+ * (preemptible: its quiescent states are ticks and preemptions). */
+static volatile bool busy_stop;
+static struct task_struct *busy_threads[NR_CPUS_MAX];
+
+static int busy_fn(void *arg)
+{
+	(void)arg;
+	while (!READ_ONCE(busy_stop))
+		cpu_relax();
+	return 0;
+}
+
+static void busy_start(bool on)
+{
+	unsigned int cpu, me = smp_processor_id();
+
+	if (on) {
+		WRITE_ONCE(busy_stop, false);
+		for_each_online_cpu(cpu) {
+			busy_threads[cpu] = NULL;
+			if (cpu == me)
+				continue;
+			busy_threads[cpu] = kthread_create(busy_fn, NULL, "rcu-busy/%u", cpu);
+			if (!busy_threads[cpu])
+				continue;
+			kthread_bind(busy_threads[cpu], cpu);
+			get_task_struct(busy_threads[cpu]);
+			wake_up_process(busy_threads[cpu]);
+		}
+		return;
+	}
+	WRITE_ONCE(busy_stop, true);
+	for (cpu = 0; cpu < NR_CPUS_MAX; cpu++)
+		if (busy_threads[cpu]) {
+			kthread_stop(busy_threads[cpu]);
+			put_task_struct(busy_threads[cpu]);
+			busy_threads[cpu] = NULL;
+		}
+}
+
 static int cmd_rcu(int argc, char **argv)
 {
 	if (argc == 1) {
 		rcu_show();
 		return 0;
 	}
-	if (!strcmp(argv[1], "gp")) {
+	if (!strcmp(argv[1], "gp") || !strcmp(argv[1], "exp")) {
+		bool exp = argv[1][0] == 'e';
 		long long n = 1;
 		u64 t[64];
+
+		bool busy = argc > 3 && !strcmp(argv[3], "busy");
 
 		if (argc > 2 && (kstrtoll(argv[2], 10, &n) || n < 1 || n > 64)) {
 			printk("rcu gp: N must be 1..64\n");
 			return 1;
 		}
+		if (busy) {
+			busy_start(true);
+			msleep(100);
+		}
 		for (int i = 0; i < n; i++) {
 			u64 t0 = ktime_get_ns();
 
-			synchronize_rcu();
+			if (exp)
+				synchronize_rcu_expedited();
+			else
+				synchronize_rcu();
 			t[i] = ktime_get_ns() - t0;
-			printk("rcu gp: synchronize_rcu took %llu us\n", (unsigned long long)(t[i] / 1000));
+			printk("rcu %s: %s took %llu us\n", argv[1], exp ? "synchronize_rcu_expedited" : "synchronize_rcu",
+			       (unsigned long long)(t[i] / 1000));
 		}
+		if (busy)
+			busy_start(false);
 		sort_u64(t, (int)n);
-		printk("BENCH rcu_gp_us %llu us\n", (unsigned long long)(t[n / 2] / 1000));
+		printk("BENCH %s%s %llu us (max %llu us)\n", exp ? "rcu_exp_us" : "rcu_gp_us", busy ? "_busy" : "",
+		       (unsigned long long)(t[n / 2] / 1000), (unsigned long long)(t[n - 1] / 1000));
 		return 0;
 	}
 	if (!strcmp(argv[1], "barrier")) {
@@ -130,5 +189,5 @@ static int cmd_rcu(int argc, char **argv)
 	}
 	return 1;
 }
-SHELL_COMMAND(rcu, "rcu", "rcu [gp [N] | barrier]",
+SHELL_COMMAND(rcu, "rcu", "rcu [gp [N [busy]] | exp [N [busy]] | barrier]",
 	      "RCU's tree and books; time grace periods or a barrier", cmd_rcu);

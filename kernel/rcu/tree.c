@@ -488,8 +488,10 @@ static void rcu_core(bool tick_qs)
 		return;
 	if (READ_ONCE(rdp->mynode->gp_seq) != rdp->gp_seq || rcu_segcblist_next_pend(&rdp->cblist))
 		note_gp_changes(rdp);
-	if (tick_qs)
+	if (tick_qs) {
 		rdp->cpu_no_qs = false;      /* after noticing: valid for that GP */
+		rcu_exp_cpu_qs(rdp);
+	}
 	if (rdp->core_needs_qs && !rdp->cpu_no_qs)
 		rcu_report_qs_rdp(rdp);
 	rcu_check_hiwater(rdp);
@@ -523,6 +525,7 @@ void rcu_note_context_switch(void)
 	rdp->cpu_no_qs = false;          /* no reader survives a context switch */
 	if (rdp->core_needs_qs)
 		rcu_report_qs_rdp(rdp);
+	rcu_exp_cpu_qs(rdp);
 }
 
 /* ---- idle, interrupts and NMIs --------------------------------------- */
@@ -532,6 +535,7 @@ void rcu_idle_enter(void)
 	struct rcu_data *rdp = this_cpu_ptr(&rcu_data);
 
 	DEBUG_CHECK(irqs_disabled());
+	rcu_exp_cpu_qs(rdp);             /* idle is a quiescent state */
 	/* Fully ordered: everything before is seen by an FQS that sees idle. */
 	atomic_inc_return(&rdp->dynticks);
 }

@@ -45,6 +45,8 @@ struct rcu_node {
 	u64 qsmask;
 	u64 qsmaskinit;
 	u64 qsmaskinitnext;
+	u64 expmask;                 /* leaves: CPUs the running expedited GP waits for */
+	u64 expmaskinit;             /* leaves: the books as that expedited GP found them */
 	u64 grpmask;                 /* this node's bit in its parent */
 	int parent;                  /* index, -1 for the root */
 	unsigned int level;
@@ -96,6 +98,7 @@ struct rcu_data {
 	bool core_needs_qs;          /* that GP waits for this CPU */
 	bool beenonline;             /* has ever been online (rcu_barrier) */
 	bool rcu_online;             /* in RCU's books: bit set in qsmaskinitnext */
+	bool exp_need_qs;            /* the expedited GP waits for this CPU */
 
 	/* Idle as an extended quiescent state: odd = RCU watches this CPU. */
 	int dynticks;                /* atomic */
@@ -155,6 +158,10 @@ void rcu_barrier_entrain(struct rcu_data *rdp);
 void rcutree_register_hotplug(void);   /* tree_hotplug.c */
 void rcutree_migrate_callbacks(unsigned int cpu);
 void rcutree_report_cpu_dead(void);
+
+/* tree_exp.c */
+void rcu_exp_cpu_qs(struct rcu_data *rdp);         /* a QS, if an expedited GP wants one */
+void rcu_exp_cpu_offline(struct rcu_data *rdp);    /* from rcutree_report_cpu_dead */
 
 /* tree_stall.c */
 void rcu_check_gp_stall(void);

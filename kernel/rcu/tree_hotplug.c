@@ -104,6 +104,7 @@ static int rcutree_report_cpu_starting(unsigned int cpu)
 	rdp->cpu_no_qs = false;
 	rdp->core_needs_qs = false;
 	rdp->beenonline = true;
+	rdp->exp_need_qs = false;        /* not in a running expedited GP's expmask */
 	WRITE_ONCE(rdp->rcu_online, true);
 	spin_unlock(&rnp->lock);
 	spin_unlock(&rcu_state.ofl_lock);
@@ -157,6 +158,7 @@ void rcutree_report_cpu_dead(void)
 	spin_lock(&rnp->lock);
 	WRITE_ONCE(rnp->qsmaskinitnext, rnp->qsmaskinitnext & ~rdp->grpmask);
 	WRITE_ONCE(rdp->rcu_online, false);
+	rcu_exp_cpu_offline(rdp);        /* an expedited GP waiting for it, too */
 	if (rnp->qsmask & rdp->grpmask) {
 		/* The running GP counted this CPU: its last reader is over. */
 		rcu_report_qs_rnp(rdp->grpmask, rnp, rnp->gp_seq, flags);

@@ -116,7 +116,7 @@ struct rt_elem {
 	struct rt_elem *next_free, *next_removed;
 };
 
-enum { RETIRE_SYNC, RETIRE_POLL, RETIRE_CALL, RETIRE_NR };
+enum { RETIRE_SYNC, RETIRE_POLL, RETIRE_CALL, RETIRE_EXP, RETIRE_NR };
 
 static struct {
 	volatile bool stop;
@@ -421,6 +421,12 @@ static int rt_writer_fn(void *arg)
 				synchronize_rcu();
 				rt_pipe_update_removed();
 				break;
+			case RETIRE_EXP:
+				old->next_removed = rt.removed;
+				rt.removed = old;
+				synchronize_rcu_expedited();
+				rt_pipe_update_removed();
+				break;
 			case RETIRE_POLL: {
 				unsigned long cookie;
 
@@ -453,7 +459,10 @@ static int rt_fakewriter_fn(void *arg)
 	while (!READ_ONCE(rt.stop)) {
 		u64 r = prandom_next(&rng);
 
-		switch (r % 4) {
+		switch (r % 5) {
+		case 4:
+			synchronize_rcu_expedited();
+			break;
 		case 0:
 			synchronize_rcu();
 			break;
@@ -662,10 +671,10 @@ static void rt_stats(void)
 	rt_print_array("Reader Pipe", pipe, bad ? " !!!" : "");
 	rt_print_array("Reader Batch", batch, "");
 	rt_print_array("Free-Block Circulation", rt.circulation, "");
-	printk("rcutorture: GPs so far: %lu  version %lu  retire sync/poll/call_rcu: %lu/%lu/%lu  "
+	printk("rcutorture: GPs so far: %lu  version %lu  retire sync/poll/call_rcu/exp: %lu/%lu/%lu/%lu  "
 	       "alloc fail %lu  mberr %lu  fake %lu  barriers %lu  onoff: %lu/%lu offline, %lu/%lu online, "
 	       "max op %llu ms\n", rcu_gp_completed(), rt.writer_version, rt.retire[RETIRE_SYNC],
-	       rt.retire[RETIRE_POLL], rt.retire[RETIRE_CALL], rt.alloc_fail, rt.mberr, rt.fake_ops,
+	       rt.retire[RETIRE_POLL], rt.retire[RETIRE_CALL], rt.retire[RETIRE_EXP], rt.alloc_fail, rt.mberr, rt.fake_ops,
 	       rt.barriers, rt.off_ok, rt.off_tried, rt.on_ok, rt.on_tried,
 	       (unsigned long long)(rt.op_max_ns / 1000000));
 }
