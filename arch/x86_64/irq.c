@@ -161,10 +161,10 @@ void do_irq(struct pt_regs *regs)
 	/* A preemption point, after the EOI (a task switched away here must not
 	 * keep the vector's priority class blocked in the LAPIC). The task
 	 * resumes here later and returns through iretq as if nothing happened. */
-	irq_exit_preempt(regs);
-	/* After the preemption point: a task switched to from idle here runs
-	 * with RCU watching. */
+	/* Before the preemption point: the irq/NMI nesting count must not be
+	 * carried into another task (the idle task is never preempted here). */
 	rcu_irq_exit();
+	irq_exit_preempt(regs);
 }
 
 bool in_irq(void)

@@ -535,6 +535,7 @@ void rcu_idle_enter(void)
 	struct rcu_data *rdp = this_cpu_ptr(&rcu_data);
 
 	DEBUG_CHECK(irqs_disabled());
+	DEBUG_CHECK(rdp->dynticks_nmi_nesting == 0);   /* no interrupt level open */
 	rcu_exp_cpu_qs(rdp);             /* idle is a quiescent state */
 	/* Fully ordered: everything before is seen by an FQS that sees idle. */
 	atomic_inc_return(&rdp->dynticks);

@@ -54,7 +54,7 @@
 
 static int cpuhp_dying_delay_ms;
 param_int("cpuhp.dying_delay_ms", cpuhp_dying_delay_ms, 0, 10000,
-	  "stall an outgoing CPU this long inside a reader after it left the online mask, before RCU's report");
+	  "hold an outgoing CPU this long inside a reader after it left the online mask, before RCU's report");
 
 void (*rcu_last_gasp_reader)(unsigned int delay_ms);
 

@@ -451,6 +451,11 @@ void irq_exit_preempt(struct pt_regs *regs)
 		return;
 	if (!(regs->rflags & X86_RFLAGS_IF) || preempt_count() != 0 || in_irq())
 		return;
+	/* The idle task switches from its loop, which tests need_resched after
+	 * every halt; preempting it here would start a task while RCU still
+	 * counts this CPU idle. */
+	if (is_idle_task(current))
+		return;
 	/* Preemptible here: this CPU is not stuck (the soft-lockup criterion),
 	 * even if nothing else wants it and it never switches. */
 	watchdog_touch();

@@ -102,7 +102,7 @@ param_int("rcutorture.stall_s", rt_stall_s, 1, 3600, "no GP, writer, barrier or 
 param_int("rcutorture.reader_long_us", rt_reader_long_us, 0, 100000, "length of a reader's rare long dawdle");
 param_int("rcutorture.reader_burst", rt_reader_burst, 1, 100000000, "reads between a reader's 1-tick naps");
 param_int("rcutorture.stall_cpu_s", rt_stall_cpu_s, 0, 600,
-	  "2 s in, one thread spins this long inside a reader (expects RCU's stall warning)");
+	  "2 s in, one thread spins this long inside a reader (RCU must warn)");
 param_bool("rcutorture.poweroff", rt_poweroff, "power off with the verdict when torture.rcu=1 ends");
 
 #define RT_PIPE_LEN 10
@@ -494,17 +494,13 @@ static int rt_barrier_fn(void *arg)
 	(void)arg;
 	while (!READ_ONCE(rt.stop)) {
 		unsigned int cpu;
-		unsigned long posted0 = READ_ONCE(rt.barrier_posted);
-		unsigned long want = 0;
 
 		msleep(500);
 		if (READ_ONCE(rt.stop))
 			break;
 		/* Every online CPU's timer posts n_barrier_cbs callbacks there. */
-		for_each_online_cpu(cpu) {
+		for_each_online_cpu(cpu)
 			WRITE_ONCE(per_cpu(rt_barrier_req, cpu), MIN(rt_n_barrier_cbs, RT_BARRIER_HEADS));
-			want += (unsigned long)MIN(rt_n_barrier_cbs, RT_BARRIER_HEADS);
-		}
 		for (int i = 0; i < 200; i++) {
 			bool pending = false;
 
@@ -521,8 +517,6 @@ static int rt_barrier_fn(void *arg)
 				WRITE_ONCE(per_cpu(rt_barrier_req, cpu), 0);
 		unsigned long posted = READ_ONCE(rt.barrier_posted);
 
-		(void)want;
-		(void)posted0;
 		WRITE_ONCE(rt.barrier_since_ns, ktime_get_ns());
 		rcu_barrier();
 		WRITE_ONCE(rt.barrier_since_ns, 0);
