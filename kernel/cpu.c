@@ -64,6 +64,7 @@
 #include <grace/panic.h>
 #include <grace/param.h>
 #include <grace/printk.h>
+#include <grace/rcupdate.h>
 #include <grace/sched.h>
 #include <grace/smp.h>
 #include <grace/stop_machine.h>
@@ -94,8 +95,9 @@ struct cpuhp_step cpuhp_hp_states[CPUHP_NR_STATES] = {
 	/* The call-function queue exists before any CPU may IPI the AP;
 	 * DEAD: it must have drained (the DYING step below ran it). */
 	[CPUHP_SMPCFD_PREPARE]      = { "smpcfd:prepare",    smpcfd_prepare_cpu, smpcfd_dead_cpu },
-	/* RCU's per-CPU data before the AP can read; DEAD: adopt its callbacks. */
-	[CPUHP_RCUTREE_PREP]        = { "rcu:prepare",       NULL, NULL },
+	/* RCU's per-CPU data before the AP can read; DEAD: a check that the
+	 * books let the CPU go (its callbacks moved in takedown_cpu, first). */
+	[CPUHP_RCUTREE_PREP]        = { "rcu:prepare",       rcutree_prepare_cpu, rcutree_dead_cpu },
 	/* Highest PREPARE state, so its DEAD teardown runs first: the dead
 	 * CPU's timers move before any DEAD callback that may wait on one. */
 	[CPUHP_TIMERS_PREPARE]      = { "timers:prepare",    timers_prepare_cpu, timers_dead_cpu },
@@ -112,8 +114,10 @@ struct cpuhp_step cpuhp_hp_states[CPUHP_NR_STATES] = {
 	/* DYING: push pending timers away right after the tick stopped
 	 * (before every DEAD callback; kernel/timer.c explains why). */
 	[CPUHP_AP_TIMERS_DYING]     = { "timers:dying",      NULL, timers_dying_cpu },
-	/* DYING: RCU's "this CPU is leaving" report. */
-	[CPUHP_AP_RCUTREE_DYING]    = { "rcu:dying",         NULL, NULL },
+	/* STARTING: the incoming CPU enters RCU's books (qsmaskinitnext) before
+	 * it can run a reader, interrupts off. DYING: "this CPU is leaving";
+	 * its last report comes later, from the idle loop before play_dead. */
+	[CPUHP_AP_RCUTREE_DYING]    = { "rcu:dying",         rcutree_report_cpu_starting, rcutree_dying_cpu },
 	/* CPUHP_AP_STARTING_DYN..END: dynamic. */
 	[CPUHP_AP_ONLINE]           = { "ap:online",         NULL, NULL },
 	/* TEARDOWN — stop_machine(take_cpu_down); the way up never passes here. */
@@ -123,7 +127,9 @@ struct cpuhp_step cpuhp_hp_states[CPUHP_NR_STATES] = {
 	/* Per-CPU kthreads run before the services that use them. */
 	[CPUHP_AP_SMPBOOT_THREADS]  = { "smpboot:threads",   smpboot_unpark_threads, smpboot_park_threads },
 	[CPUHP_AP_WORKQUEUE_ONLINE] = { "workqueue:online",  workqueue_online_cpu, workqueue_offline_cpu },
-	[CPUHP_AP_RCUTREE_ONLINE]   = { "rcu:online",        NULL, NULL },
+	/* RCU: checks that the books already say online (the STARTING report
+	 * did it); going down nothing yet: the CPU leaves the books last. */
+	[CPUHP_AP_RCUTREE_ONLINE]   = { "rcu:online",        rcutree_online_cpu, rcutree_offline_cpu },
 	[CPUHP_AP_WATCHDOG_ONLINE]  = { "watchdog:online",   watchdog_enable, watchdog_disable },
 	/* CPUHP_AP_ONLINE_DYN..END: dynamic. */
 	/* Last up, first down: the CPU takes ordinary tasks only when every
@@ -545,6 +551,9 @@ static int takedown_cpu(unsigned int cpu)
 	ret = arch_cpu_wait_dead(cpu);
 	if (ret)
 		printk("cpuhp: CPU %u did not reach play_dead (%d); it stays offline\n", cpu, ret);
+	/* The first DEAD step: the dead CPU's RCU callbacks to this CPU, before
+	 * any DEAD callback may wait for a grace period or rcu_barrier(). */
+	rcutree_migrate_callbacks(cpu);
 	st->state = CPUHP_BRINGUP_CPU;
 	return 0;
 }

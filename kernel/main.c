@@ -31,6 +31,7 @@
 #include <grace/pv_ipi.h>
 #include <grace/qspinlock_lab.h>
 #include <grace/qspinlock_pv.h>
+#include <grace/rcupdate.h>
 #include <grace/reboot.h>
 #include <grace/param.h>
 #include <grace/serial.h>
@@ -153,6 +154,8 @@ void kmain(u32 magic, u32 mbi_phys)
 static int kernel_init(void *unused)
 {
 	(void)unused;
+	/* RCU before any other CPU exists: hotplug's RCU steps need its books. */
+	rcu_init();
 	cpuhp_init();
 	stop_machine_init();
 	workqueue_init();
@@ -166,6 +169,7 @@ static int kernel_init(void *unused)
 	hotplug_torture_start();
 	locktorture_start();
 	wqtorture_start();
+	rcutorture_start();
 	ktest_run_selected();
 	bench_from_param();
 	shell_main();

@@ -16,6 +16,7 @@
 #include <grace/param.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
+#include <grace/rcupdate.h>
 #include <grace/sched.h>
 #include <grace/time.h>
 #include <grace/watchdog.h>
@@ -72,6 +73,7 @@ static void tick_handler(struct pt_regs *regs, void *data)
 	 * of this interrupt (irq_exit_preempt). */
 	run_local_timers();
 	scheduler_tick();
+	rcu_sched_clock_irq();
 	watchdog_tick(regs);
 }
 

@@ -7,7 +7,7 @@
 # timelines of `make trace`, run with Debian's /usr/bin/python3).
 set -eu
 
-PKGS="qemu-system-x86 ovmf grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools nasm gdb python3"
+PKGS="qemu-system-x86 ovmf grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools nasm gdb python3 spin"
 # tool -> package that provides it (checked before deciding to install)
 need() {
 	missing=""
@@ -20,6 +20,7 @@ need() {
 	command -v nasm               >/dev/null || missing="$missing nasm"
 	command -v gdb                >/dev/null || missing="$missing gdb"
 	command -v python3            >/dev/null || missing="$missing python3"
+	command -v spin               >/dev/null || missing="$missing spin"   # tests/model (Promela)
 	ls /usr/share/OVMF/OVMF_CODE*.fd >/dev/null 2>&1 || missing="$missing ovmf"
 	echo "$missing"
 }

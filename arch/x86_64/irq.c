@@ -27,6 +27,7 @@
 #include <asm/desc.h>
 #include <asm/io.h>
 #include <asm/traps.h>
+#include <grace/rcupdate.h>
 #include <grace/irq.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
@@ -143,6 +144,7 @@ void do_irq(struct pt_regs *regs)
 	if (vector != LOCAL_TIMER_VECTOR)   /* the tick would flood the trace */
 		trace_event(TRACE_IPI_RECV, 0, vector, 0);
 	c->irq_depth++;
+	rcu_irq_enter();          /* RCU watches an idle CPU while it handles this */
 	if (h) {
 		h(regs, d->data);
 	} else if (!d->reported) {
@@ -162,6 +164,9 @@ void do_irq(struct pt_regs *regs)
 	/* A preemption point, after the EOI (a task switched away here must not
 	 * keep the vector's priority class blocked in the LAPIC). The task
 	 * resumes here later and returns through iretq as if nothing happened. */
+	/* Before the preemption point: the irq/NMI nesting count must not be
+	 * carried into another task (the idle task is never preempted here). */
+	rcu_irq_exit();
 	irq_exit_preempt(regs);
 }
 

@@ -30,6 +30,7 @@
 #include <asm/desc.h>
 #include <asm/extable.h>
 #include <asm/traps.h>
+#include <grace/rcupdate.h>
 #include <grace/backtrace.h>
 #include <grace/irq.h>
 #include <grace/mm.h>
@@ -226,10 +227,12 @@ static void do_nmi(struct pt_regs *regs)
 	struct cpu_local *c = this_cpu();
 
 	c->nmi_depth++;
+	rcu_nmi_enter();          /* NMI handlers may hold readers, also in idle */
 	if (hook)
 		hook(regs);
 	else
 		printk("NMI received on CPU %u (no NMI handler registered); continuing\n", c->cpu);
+	rcu_nmi_exit();
 	c->nmi_depth--;
 }
 

@@ -148,6 +148,7 @@ int watchdog_enable(unsigned int cpu);          /* watchdog.c */
 int watchdog_disable(unsigned int cpu);
 int rcutree_prepare_cpu(unsigned int cpu);      /* tree RCU */
 int rcutree_dead_cpu(unsigned int cpu);
+int rcutree_report_cpu_starting(unsigned int cpu);
 int rcutree_dying_cpu(unsigned int cpu);
 int rcutree_online_cpu(unsigned int cpu);
 int rcutree_offline_cpu(unsigned int cpu);

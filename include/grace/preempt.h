@@ -18,7 +18,8 @@
  *
  * Preemption points: preempt_enable() reaching zero, cond_resched(), and the
  * exit of every hardware interrupt that interrupted code with interrupts on
- * and count zero (irq_exit_preempt, called by the IRQ dispatcher).
+ * and count zero (irq_exit_preempt, called by the IRQ dispatcher) — except
+ * the idle task, which switches from its own loop after the halt.
  *
  * need_resched(): a per-CPU flag set by the tick when the time slice is used
  * up, by a wake-up that must run first (idle CPU, stopper), or by the

@@ -13,4 +13,8 @@ void wqtorture_start(void);         /* torture.wq=1 (kernel/torture/wq_torture.c
 /* Run the workqueue torture in this thread (also `wqtorture`); 0 = success. */
 int wqtorture_run(int seconds);
 
+void rcutorture_start(void);        /* torture.rcu=1 (kernel/torture/rcutorture.c) */
+/* Run the RCU torture in this thread (also the `rcutorture` command); 0 = success. */
+int rcutorture_run(int seconds);
+
 #endif

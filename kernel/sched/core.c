@@ -49,6 +49,7 @@
 #include <grace/panic.h>
 #include <grace/param.h>
 #include <grace/printk.h>
+#include <grace/rcupdate.h>
 #include <grace/sched.h>
 #include <grace/smp.h>
 #include <grace/smpboot.h>
@@ -329,6 +330,8 @@ static void __schedule(bool preempt)
 	struct rq *rq = cpu_rq(cpu);
 	struct task_struct *prev = rq->curr, *next;
 
+	/* A quiescent state for RCU (before the rq lock: it may wake rcu_gp). */
+	rcu_note_context_switch();
 	spin_lock(&rq->lock);
 	per_cpu(sched_need_resched, cpu) = 0;
 
@@ -450,6 +453,11 @@ void irq_exit_preempt(struct pt_regs *regs)
 	if (!sched_ready || !current || !cpu_online(smp_processor_id()))
 		return;
 	if (!(regs->rflags & X86_RFLAGS_IF) || preempt_count() != 0 || in_irq())
+		return;
+	/* The idle task switches from its loop, which tests need_resched after
+	 * every halt; preempting it here would start a task while RCU still
+	 * counts this CPU idle. */
+	if (is_idle_task(current))
 		return;
 	/* Preemptible here: this CPU is not stuck (the soft-lockup criterion),
 	 * even if nothing else wants it and it never switches. */

@@ -32,6 +32,7 @@
 #include <grace/cpuhotplug.h>
 #include <grace/kthread.h>
 #include <grace/panic.h>
+#include <grace/rcupdate.h>
 #include <grace/sched.h>
 
 #include "sched.h"
@@ -49,6 +50,7 @@ void cpu_startup_entry(enum cpuhp_state state)
 		watchdog_touch();
 		cli();
 		if (!cpu_online(cpu) && !rq_has_runnable(rq)) {
+			rcutree_report_cpu_dead();   /* after this CPU's last reader */
 			cpuhp_report_idle_dead();
 			arch_play_dead();
 		}
@@ -57,7 +59,9 @@ void cpu_startup_entry(enum cpuhp_state state)
 			schedule();
 			continue;
 		}
+		rcu_idle_enter();      /* an extended quiescent state until woken */
 		safe_halt();
+		rcu_idle_exit();
 	}
 }
 
