@@ -11,7 +11,8 @@
  *   lock_irq_save()      interrupts off; returns whether they were on
  *   lock_irq_restore(on) interrupts back on if `on`
  *   lock_in_nmi()        true in NMI context (never halt there)
- *   lock_race_delay()    torture: maybe pause at a race window (else nothing)
+ *   lock_race_delay()    torture: maybe pause at a race window (else nothing;
+ *                        in the kernel a static branch, a nop5 while off)
  */
 #ifndef KERNEL_LOCKING_LOCK_ENV_H
 #define KERNEL_LOCKING_LOCK_ENV_H
@@ -33,7 +34,18 @@ static inline void lock_cpu_relax(void) { cpu_relax(); }
 static inline bool lock_irq_save(void) { return (local_irq_save() & X86_RFLAGS_IF) != 0; }
 static inline void lock_irq_restore(bool were_on) { if (were_on) sti(); }
 static inline bool lock_in_nmi(void) { return in_nmi(); }
-void lock_race_delay(void);   /* kernel/locking/pv_spinlock.c */
+#include <grace/jump_label.h>
+/*
+ * The torture race delay sits in the lock slow path: a static key makes it
+ * a 5-byte NOP unless qspinlock.race_delay_us is set (pv_spinlock.c).
+ */
+DECLARE_STATIC_KEY_FALSE(lock_race_delay_key);
+void __lock_race_delay(void);   /* kernel/locking/pv_spinlock.c */
+static __always_inline void lock_race_delay(void)
+{
+	if (static_branch_unlikely(&lock_race_delay_key))
+		__lock_race_delay();
+}
 #ifdef CONFIG_DEBUG
 #define QSPINLOCK_DEBUG 1
 #else

@@ -92,7 +92,8 @@ static void kick_only_halt(void)
 }
 
 /*
- * qspinlock.race_delay_us=N: a random 0..N-1 µs pause at the points where
+ * qspinlock.race_delay_us=N: a random 0..N-1 µs pause (behind a static key:
+ * a 5-byte NOP in the slow path while N is 0) at the points where
  * the paravirt protocol races with a concurrent kick (lock_race_delay() in
  * qspinlock_paravirt.h). Widens those windows so locktorture meets the races
  * in seconds instead of hours; the correct code must pass with it on.
@@ -101,8 +102,9 @@ static int race_delay_us;
 param_int("qspinlock.race_delay_us", race_delay_us, 0, 1000,
 	  "random pause at the PV lock's race windows (torture)");
 static DEFINE_PER_CPU(u64, race_rng);
+DEFINE_STATIC_KEY_FALSE(lock_race_delay_key);   /* on iff race_delay_us > 0 */
 
-void lock_race_delay(void)
+void __lock_race_delay(void)
 {
 	u64 *rng;
 
@@ -204,6 +206,8 @@ void pv_spinlock_init(unsigned int possible_cpus)
 		}
 	}
 
+	if (race_delay_us)
+		static_branch_enable(&lock_race_delay_key);
 	pv_read_cpuid_facts(&pv_facts);
 	pv_kvm_init(&pv_facts);
 	auto_b = pv_choose(&pv_facts, possible_cpus, why, sizeof(why));
