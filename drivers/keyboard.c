@@ -14,7 +14,7 @@
  * the escape sequences a serial terminal sends for the keys without ASCII
  * codes, queued in a small ring so keyboard_getc() hands out one byte at a
  * time. Single consumer (the shell), called with the console input path only.
- * Test: tools/shell-interactive.py --keyboard drives it with QEMU `sendkey`.
+ * Test: tests/interactive/test_shell_keys.py drives it with QEMU `sendkey`.
  */
 #include <asm/io.h>
 #include <grace/console.h>

@@ -14,7 +14,7 @@
  * else is dropped. Invariant: 0 <= col < cols, 0 <= row < rows; writing past the last
  * column wraps, past the last row scrolls.
  * Called only under the console lock (from printk/console_write).
- * Test: boot under BIOS with a screen (tests/scenarios/console-vga.scn) and look.
+ * Test: boot under BIOS with a screen (`make run`, QEMU window) and look.
  */
 #include <asm/io.h>
 #include <grace/console.h>

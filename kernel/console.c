@@ -20,7 +20,7 @@
  *     queues the reader and marks it asleep *before* it polls, so a byte
  *     after the poll finds it queued: the same argument as the hlt, and the
  *     CPU runs other tasks meanwhile instead of sitting in a halted thread.
- * Test: tests/scenarios/shell-*.scn, tools/shell-interactive.py.
+ * Test: tests/scenarios/shell-*.scn, tests/interactive/test_shell_keys.py.
  */
 #include <asm/cpu.h>
 #include <grace/compiler.h>

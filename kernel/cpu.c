@@ -2,40 +2,43 @@
  * cpu.c — the CPU hotplug state machine.
  *
  * Every CPU has a current `state` and, while an operation runs, a `target`
- * in the ordered table of include/grace/cpuhotplug.h. cpu_up() and
- * cpu_down() move a CPU one state at a time; each step calls the startup
- * (going up) or teardown (going down) callback of the state being entered or
- * left, in the context that state's section demands:
+ * in the ordered table cpuhp_hp_states[] below (the states themselves are
+ * enum cpuhp_state in include/grace/cpuhotplug.h). cpu_up() and cpu_down()
+ * move a CPU one state at a time; each step calls the startup (going up) or
+ * teardown (going down) callback of the state being entered or left, in the
+ * context that state's section demands:
  *
  *   section      states                          runs on            may fail
- *   PREPARE      CREATE_THREADS..BP_PREPARE_DYN  control CPU        yes (startup)
+ *   PREPARE      CREATE_THREADS..TIMERS_PREPARE  control CPU        yes (startup)
  *   BRINGUP      BRINGUP_CPU                     control CPU + AP   yes (AP silent)
  *   STARTING     AP_OFFLINE+1..AP_ONLINE         the AP, irqs off   never
  *   TEARDOWN     TEARDOWN_CPU (teardown only)    stop_machine       yes (refused)
  *   ONLINE       AP_ONLINE_IDLE+1..ONLINE        AP hotplug thread  yes (both ways)
  *
- * Going up from OFFLINE: PREPARE startups on this CPU; BRINGUP_CPU kicks the
- * AP, which runs the STARTING startups itself with interrupts off, marks
- * itself online, enters its idle loop and reports AP_ONLINE_IDLE
- * (cpuhp_online_idle); then each ONLINE startup is handed to the AP's
- * hotplug thread ("cpuhp/N") and waited for.
+ * Going up from OFFLINE: PREPARE startups on this CPU; BRINGUP_CPU's startup
+ * (bringup_cpu) kicks the AP, which runs the STARTING startups itself with
+ * interrupts off, marks itself online, enters its idle loop and reports
+ * AP_ONLINE_IDLE (cpuhp_online_idle); then each ONLINE startup is handed to
+ * the AP's hotplug thread ("cpuhp/N") and waited for.
  *
  * Going down is the mirror: ONLINE teardowns on the AP's thread; then
- * TEARDOWN_CPU parks that thread and runs take_cpu_down() on the dying CPU
- * under stop_machine (every other CPU spinning with interrupts off): the CPU
- * leaves the online mask and runs the DYING (STARTING-section) teardowns.
- * Its idle loop then reports dead and parks in arch_play_dead(); the control
- * CPU waits for that and runs the DEAD (PREPARE-section) teardowns.
+ * TEARDOWN_CPU's teardown (takedown_cpu) runs take_cpu_down() on the dying
+ * CPU under stop_machine (every other CPU spinning with interrupts off): the
+ * CPU leaves the online mask and runs the DYING (STARTING-section)
+ * teardowns. Its idle loop then reports dead and parks in arch_play_dead();
+ * the control CPU waits for that and runs the DEAD (PREPARE-section)
+ * teardowns.
  *
  * Rollback: when a step fails, the CPU is walked back, in reverse, to the
  * state the operation started from (a failed startup → teardowns; a failed
  * teardown → startups). The walk back itself must not fail; if a callback
  * fails during rollback, that is reported loudly and the walk goes on.
  *
- * Consistency on return (shared/seeds 004): cpu_up()/cpu_down() return only
- * after every step has completed on its CPU — there is no deferred work left
- * behind. In particular after cpu_up(n) returns, n is active and a thread
- * can be bound to it.
+ * Consistency on return: cpu_up()/cpu_down() return only after every step
+ * has completed on its CPU — there is no deferred work left behind (Gleixner,
+ * "cpu/hotplug: Cure the cpusets trainwreck", LKML 2021, is the story of a
+ * kernel that deferred a step). In particular after cpu_up(n) returns, n is
+ * active and a thread can be bound to it.
  *
  * Invariants (checked):
  *  - operations are serialized by cpu_add_remove_lock;
@@ -43,188 +46,352 @@
  *    (cpuhp_state_is_target): never inside STARTING, BRINGUP or TEARDOWN;
  *  - st->state >= CPUHP_AP_ACTIVE ⇔ the CPU is active;
  *    st->state >= CPUHP_AP_ONLINE ⇒ the CPU is in cpu_online_mask.
- * Tests: ktests "hotplug.*" (rollback at every state that may fail, dynamic
- * states, bind-after-up), the hotplug torture (kernel/torture/hotplug.c).
+ *
+ * Reading order: the table; the entry points (bringup_nonboot_cpus,
+ * cpu_up, cpu_down); the walk with its rollback; one step; the two
+ * callbacks that start and stop the CPU itself; what the AP calls; then
+ * the dynamic states. Failure injection lives in cpuhp_inject.c and the
+ * shell's window in cpuhp_cmd.c, each entered from here by one test.
+ * Tests: ktests "hotplug.*" (kernel/cpuhp_test.c: rollback at every state
+ * that may fail, dynamic states, bind-after-up), the hotplug torture
+ * (kernel/torture/hotplug_torture.c).
  */
 #include <asm/cpu.h>
-#include <grace/completion.h>
-#include <grace/cpuhotplug.h>
 #include <grace/cpumask.h>
-#include <grace/delay.h>
+#include <grace/errno.h>
 #include <grace/kthread.h>
 #include <grace/mutex.h>
 #include <grace/panic.h>
 #include <grace/param.h>
-#include <grace/percpu.h>
 #include <grace/printk.h>
 #include <grace/sched.h>
 #include <grace/smp.h>
-#include <grace/wait.h>
-#include <grace/workqueue.h>
 #include <grace/stop_machine.h>
-#include <grace/string.h>
 #include <grace/time.h>
 
-#include <grace/errno.h>
+#include "cpuhp.h"
 
-struct cpuhp_step {
-	const char *name;
-	int (*startup)(unsigned int cpu);
-	int (*teardown)(unsigned int cpu);
+static int bringup_cpu(unsigned int cpu);
+static int takedown_cpu(unsigned int cpu);
+
+/*
+ * The table: every state in order, with its startup and teardown. A PREPARE
+ * teardown is a DEAD callback and a STARTING teardown a DYING one; both run
+ * in reverse order going down, the highest state first. Dynamic slots (the
+ * *_DYN ranges) are filled at run time by cpuhp_setup_state().
+ */
+struct cpuhp_step cpuhp_hp_states[CPUHP_NR_STATES] = {
+	[CPUHP_OFFLINE]             = { "offline",           NULL, NULL },
+	/* PREPARE — on the control CPU, before the AP runs / after it died. */
+	/* The AP's idle task and its per-CPU kthreads must exist before it
+	 * can run; DEAD: they are last to go, so that every other DEAD
+	 * callback may still wait for them. */
+	[CPUHP_CREATE_THREADS]      = { "threads:prepare",   sched_create_threads, sched_dead_cpu },
+	/* The per-CPU worker pool exists before anything can queue work there. */
+	[CPUHP_WORKQUEUE_PREP]      = { "workqueue:prepare", workqueue_prepare_cpu, NULL },
+	/* CPUHP_BP_PREPARE_DYN..END: dynamic. */
+	/* The call-function queue exists before any CPU may IPI the AP;
+	 * DEAD: it must have drained (the DYING step below ran it). */
+	[CPUHP_SMPCFD_PREPARE]      = { "smpcfd:prepare",    smpcfd_prepare_cpu, smpcfd_dead_cpu },
+	/* RCU's per-CPU data before the AP can read; DEAD: adopt its callbacks. */
+	[CPUHP_RCUTREE_PREP]        = { "rcu:prepare",       NULL, NULL },
+	/* Highest PREPARE state, so its DEAD teardown runs first: the dead
+	 * CPU's timers move before any DEAD callback that may wait on one. */
+	[CPUHP_TIMERS_PREPARE]      = { "timers:prepare",    timers_prepare_cpu, timers_dead_cpu },
+	/* BRINGUP — kick the AP; it walks STARTING itself and returns at
+	 * AP_ONLINE_IDLE. Going down the CPU is dead already: nothing to do. */
+	[CPUHP_BRINGUP_CPU]         = { "cpu:bringup",       bringup_cpu, NULL },
+	/* STARTING — on the AP, interrupts off, cannot fail; teardown = DYING,
+	 * on the dying CPU inside stop_machine. */
+	[CPUHP_AP_OFFLINE]          = { "ap:offline",        NULL, NULL },
+	/* The runqueue takes tasks first; DYING: it is emptied last. */
+	[CPUHP_AP_SCHED_STARTING]   = { "sched:starting",    sched_cpu_starting, sched_cpu_dying },
+	/* DYING: run what other CPUs queued for this one before it left. */
+	[CPUHP_AP_SMPCFD_DYING]     = { "smpcfd:dying",      NULL, smpcfd_dying_cpu },
+	/* DYING: push pending timers away right after the tick stopped
+	 * (before every DEAD callback; kernel/timer.c explains why). */
+	[CPUHP_AP_TIMERS_DYING]     = { "timers:dying",      NULL, timers_dying_cpu },
+	/* DYING: RCU's "this CPU is leaving" report. */
+	[CPUHP_AP_RCUTREE_DYING]    = { "rcu:dying",         NULL, NULL },
+	/* CPUHP_AP_STARTING_DYN..END: dynamic. */
+	[CPUHP_AP_ONLINE]           = { "ap:online",         NULL, NULL },
+	/* TEARDOWN — stop_machine(take_cpu_down); the way up never passes here. */
+	[CPUHP_TEARDOWN_CPU]        = { "cpu:teardown",      NULL, takedown_cpu },
+	/* ONLINE — on the AP's hotplug thread; may sleep, may fail. */
+	[CPUHP_AP_ONLINE_IDLE]      = { "ap:online-idle",    NULL, NULL },
+	/* Per-CPU kthreads run before the services that use them. */
+	[CPUHP_AP_SMPBOOT_THREADS]  = { "smpboot:threads",   smpboot_unpark_threads, smpboot_park_threads },
+	[CPUHP_AP_WORKQUEUE_ONLINE] = { "workqueue:online",  workqueue_online_cpu, workqueue_offline_cpu },
+	[CPUHP_AP_RCUTREE_ONLINE]   = { "rcu:online",        NULL, NULL },
+	[CPUHP_AP_WATCHDOG_ONLINE]  = { "watchdog:online",   watchdog_enable, watchdog_disable },
+	/* CPUHP_AP_ONLINE_DYN..END: dynamic. */
+	/* Last up, first down: the CPU takes ordinary tasks only when every
+	 * service is there, and gives them away before any service stops. */
+	[CPUHP_AP_ACTIVE]           = { "sched:active",      sched_cpu_activate, sched_cpu_deactivate },
+	[CPUHP_ONLINE]              = { "online",            NULL, NULL },
 };
 
-/* The table. Fixed states carry their name; callbacks are installed by the
- * owning subsystem through cpuhp_setup_state(). */
-static struct cpuhp_step cpuhp_steps[CPUHP_NR_STATES] = {
-	[CPUHP_OFFLINE]              = { .name = "offline" },
-	[CPUHP_CREATE_THREADS]       = { .name = "threads:prepare" },
-	[CPUHP_WORKQUEUE_PREP]       = { .name = "workqueue:prepare" },
-	[CPUHP_TIMERS_PREPARE]       = { .name = "timers:prepare" },
-	[CPUHP_SMPCFD_PREPARE]       = { .name = "smpcfd:prepare" },
-	[CPUHP_RCUTREE_PREP]         = { .name = "rcu:prepare" },
-	[CPUHP_BRINGUP_CPU]          = { .name = "cpu:bringup" },
-	[CPUHP_AP_OFFLINE]           = { .name = "ap:offline" },
-	[CPUHP_AP_SCHED_STARTING]    = { .name = "sched:starting" },
-	[CPUHP_AP_SMPCFD_DYING]      = { .name = "smpcfd:dying" },
-	[CPUHP_AP_TIMERS_DYING]      = { .name = "timers:dying" },
-	[CPUHP_AP_RCUTREE_DYING]     = { .name = "rcu:dying" },
-	[CPUHP_AP_ONLINE]            = { .name = "ap:online" },
-	[CPUHP_TEARDOWN_CPU]         = { .name = "cpu:teardown" },
-	[CPUHP_AP_ONLINE_IDLE]       = { .name = "ap:online-idle" },
-	[CPUHP_AP_SMPBOOT_THREADS]   = { .name = "smpboot:threads" },
-	[CPUHP_AP_WORKQUEUE_ONLINE]  = { .name = "workqueue:online" },
-	[CPUHP_AP_RCUTREE_ONLINE]    = { .name = "rcu:online" },
-	[CPUHP_AP_WATCHDOG_ONLINE]   = { .name = "watchdog:online" },
-	[CPUHP_AP_ACTIVE]            = { .name = "sched:active" },
-	[CPUHP_ONLINE]               = { .name = "online" },
-};
+DEFINE_PER_CPU(struct cpuhp_cpu_state, cpuhp_state);
 
-enum cpuhp_section { SEC_PREPARE, SEC_BRINGUP, SEC_STARTING, SEC_TEARDOWN, SEC_ONLINE };
+static bool cpuhp_trace;
+param_bool("cpuhp.trace", cpuhp_trace, "print every hotplug step as it happens");
 
-static enum cpuhp_section section_of(enum cpuhp_state s)
-{
-	if (s < CPUHP_BRINGUP_CPU)
-		return SEC_PREPARE;
-	if (s == CPUHP_BRINGUP_CPU)
-		return SEC_BRINGUP;
-	if (s <= CPUHP_AP_ONLINE)
-		return SEC_STARTING;
-	if (s == CPUHP_TEARDOWN_CPU)
-		return SEC_TEARDOWN;
-	return SEC_ONLINE;
-}
+static DEFINE_MUTEX(cpu_add_remove_lock);
+static struct task_struct *hotplug_owner;
+static bool cpuhp_ready;              /* threads exist: hotplug may run */
 
 /* Where a CPU may be left at rest: the PREPARE section, AP_ONLINE_IDLE and
  * the ONLINE section. Inside BRINGUP/STARTING/TEARDOWN the CPU is half there. */
-static bool cpuhp_state_is_target(enum cpuhp_state s)
+bool cpuhp_state_is_target(enum cpuhp_state s)
 {
-	return s == CPUHP_OFFLINE || section_of(s) == SEC_PREPARE ||
-	       s == CPUHP_AP_ONLINE_IDLE || (section_of(s) == SEC_ONLINE && s <= CPUHP_ONLINE);
+	return s == CPUHP_OFFLINE || cpuhp_section_of(s) == SEC_PREPARE ||
+	       s == CPUHP_AP_ONLINE_IDLE || (cpuhp_section_of(s) == SEC_ONLINE && s <= CPUHP_ONLINE);
 }
 
 /* May the callback of `s` in this direction fail (and so be failure-injected)? */
-static bool cpuhp_step_may_fail(enum cpuhp_state s, bool bringup)
+bool cpuhp_step_may_fail(enum cpuhp_state s, bool bringup)
 {
-	switch (section_of(s)) {
+	switch (cpuhp_section_of(s)) {
 	case SEC_PREPARE:  return bringup && s != CPUHP_OFFLINE; /* DEAD teardowns: CPU already gone */
 	case SEC_BRINGUP:  return bringup;      /* the AP may not answer */
 	case SEC_STARTING: return false;        /* interrupts off, CPU half up */
 	case SEC_TEARDOWN: return !bringup;     /* the CPU may refuse to go */
 	case SEC_ONLINE:   return s != CPUHP_AP_ONLINE_IDLE && s != CPUHP_ONLINE &&
-				  (cpuhp_steps[s].startup || cpuhp_steps[s].teardown);
+				  (cpuhp_hp_states[s].startup || cpuhp_hp_states[s].teardown);
 	}
 	return false;
 }
 
-/* Per-CPU bookkeeping; visible in GDB as per_cpu(cpuhp_state, N). */
-struct cpuhp_cpu_state {
-	enum cpuhp_state state;
-	enum cpuhp_state target;
-	enum cpuhp_state fail;        /* one-shot injected failure, or CPUHP_INVALID */
-	bool rollback;
-	/* request to the hotplug thread: one step */
-	bool should_run;
-	enum cpuhp_state req_state;
-	bool req_bringup;
-	int result;
-	struct task_struct *thread;   /* cpuhp/N */
-	bool thread_started;
-	struct wait_queue_head wq;    /* the thread waits here for should_run */
-	struct completion done;       /* a thread step finished */
-	struct completion alive;      /* the AP reached AP_ONLINE_IDLE */
-	struct completion dead;       /* the AP is about to play dead */
-};
-static DEFINE_PER_CPU(struct cpuhp_cpu_state, cpuhp_state);
+/* ---- entry points --------------------------------------------------------- */
 
-static bool cpuhp_trace;
-param_bool("cpuhp.trace", cpuhp_trace, "print every hotplug step as it happens");
+static int cpuhp_run(unsigned int cpu, enum cpuhp_state target);
+static int cpuhp_thread_fn(void *arg);
 
-static DEFINE_PER_CPU(u64, cpuhp_last_ns);   /* duration of the last operation */
-static DEFINE_MUTEX(cpu_add_remove_lock);
-static struct task_struct *hotplug_owner;
-static bool cpuhp_ready;              /* threads exist: hotplug may run */
-
-const char *cpuhp_state_name(enum cpuhp_state s)
+/* Bring the present CPUs online at boot, at most `max` CPUs in all. */
+void bringup_nonboot_cpus(unsigned int max)
 {
-	if (s < 0 || s >= CPUHP_NR_STATES)
-		return "?";
-	if (cpuhp_steps[s].name)
-		return cpuhp_steps[s].name;
-	if (s >= CPUHP_BP_PREPARE_DYN && s <= CPUHP_BP_PREPARE_DYN_END)
-		return "prepare:dyn";
-	if (s >= CPUHP_AP_STARTING_DYN && s <= CPUHP_AP_STARTING_DYN_END)
-		return "starting:dyn";
-	if (s >= CPUHP_AP_ONLINE_DYN && s <= CPUHP_AP_ONLINE_DYN_END)
-		return "online:dyn";
-	return "unused";
+	unsigned int cpu, n = 1;
+
+	/* Now every subsystem is initialized and the dynamic states exist: a
+	 * boot-time injected failure can be checked against them. */
+	cpuhp_apply_fail_param();
+	for_each_cpu(cpu, &cpu_present_mask) {
+		if (cpu == 0)
+			continue;
+		if (n >= max)
+			break;
+		if (!add_cpu(cpu))
+			n++;
+	}
 }
 
-enum cpuhp_state cpuhp_get_state(unsigned int cpu)
+int add_cpu(unsigned int cpu)
 {
-	return per_cpu(cpuhp_state, cpu).state;
+	return cpu_up(cpu, CPUHP_ONLINE);
 }
 
-static enum cpuhp_state cpuhp_state_from_string(const char *s)
+int remove_cpu(unsigned int cpu)
 {
-	long long n;
-
-	if (!kstrtoll(s, 0, &n))
-		return n >= 0 && n < CPUHP_NR_STATES ? (enum cpuhp_state)n : CPUHP_INVALID;
-	for (int i = 0; i < CPUHP_NR_STATES; i++)
-		if (cpuhp_steps[i].name && !strcmp(cpuhp_steps[i].name, s))
-			return (enum cpuhp_state)i;
-	return CPUHP_INVALID;
+	return cpu_down(cpu, CPUHP_OFFLINE);
 }
 
-/* ---- locking ---------------------------------------------------------- */
+static int cpuhp_check(unsigned int cpu, enum cpuhp_state target, bool up);
 
-void cpus_read_lock(void)
+int cpu_up(unsigned int cpu, enum cpuhp_state target)
 {
-	if (hotplug_owner == current)
-		return; /* a hotplug callback reading the masks: already serialized */
-	mutex_lock(&cpu_add_remove_lock);
+	int ret = cpuhp_check(cpu, target, true);
+
+	if (ret)
+		return ret;
+	cpu_maps_update_begin();
+	if (per_cpu(cpuhp_state, cpu).state > target) {
+		printk("cpuhp: CPU %u is already past %s; use cpu_down\n", cpu, cpuhp_state_name(target));
+		ret = -EINVAL;
+	} else {
+		ret = cpuhp_run(cpu, target);
+	}
+	cpu_maps_update_done();
+	return ret;
 }
 
-void cpus_read_unlock(void)
+int cpu_down(unsigned int cpu, enum cpuhp_state target)
 {
-	if (hotplug_owner == current)
-		return;
-	mutex_unlock(&cpu_add_remove_lock);
+	int ret = cpuhp_check(cpu, target, false);
+
+	if (ret)
+		return ret;
+	cpu_maps_update_begin();
+	if (per_cpu(cpuhp_state, cpu).state < target) {
+		printk("cpuhp: CPU %u is below %s already; use cpu_up\n", cpu, cpuhp_state_name(target));
+		ret = -EINVAL;
+	} else if (target < CPUHP_AP_ONLINE_IDLE && cpu_online(cpu) && num_online_cpus() <= 1) {
+		/* Under the lock: no other operation changes the count meanwhile. */
+		printk("cpuhp: CPU %u is the last online CPU\n", cpu);
+		ret = -EBUSY;
+	} else {
+		ret = cpuhp_run(cpu, target);
+	}
+	cpu_maps_update_done();
+	return ret;
 }
 
-static void cpu_maps_update_begin(void)
+/* The requests that can be refused without looking at the CPU's state. */
+static int cpuhp_check(unsigned int cpu, enum cpuhp_state target, bool up)
 {
-	mutex_lock(&cpu_add_remove_lock);
-	hotplug_owner = current;
+	if (!cpuhp_ready) {
+		printk("cpuhp: hotplug is not ready yet\n");
+		return -EBUSY;
+	}
+	if (cpu >= NR_CPUS || !cpu_possible(cpu)) {
+		printk("cpuhp: CPU %u is not a possible CPU\n", cpu);
+		return -EINVAL;
+	}
+	if (!cpumask_test_cpu(cpu, &cpu_present_mask) && up && target > CPUHP_BRINGUP_CPU) {
+		printk("cpuhp: CPU %u is not present\n", cpu);
+		return -EINVAL;
+	}
+	if (!cpuhp_state_is_target(target)) {
+		printk("cpuhp: %s (%d) is not a state a CPU can rest at\n",
+		       cpuhp_state_name(target), target);
+		return -EINVAL;
+	}
+	if (!up && cpu == 0) {
+		printk("cpuhp: CPU 0 (the boot CPU) cannot go offline\n");
+		return -EBUSY;
+	}
+	return 0;
 }
 
-static void cpu_maps_update_done(void)
+/*
+ * Before any AP starts: every possible CPU gets its bookkeeping and its
+ * cpuhp/N thread (started the first time the CPU reaches AP_ONLINE_IDLE).
+ * The boot CPU is ONLINE by definition.
+ */
+void cpuhp_init(void)
 {
-	hotplug_owner = NULL;
-	mutex_unlock(&cpu_add_remove_lock);
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct cpuhp_cpu_state *st = per_cpu_ptr(&cpuhp_state, cpu);
+
+		st->state = st->target = cpu == 0 ? CPUHP_ONLINE : CPUHP_OFFLINE;
+		st->fail = CPUHP_INVALID;
+		init_waitqueue_head(&st->wq);
+		init_completion(&st->done);
+		init_completion(&st->alive);
+		init_completion(&st->dead);
+		st->thread = kthread_create_on_cpu(cpuhp_thread_fn, (void *)(unsigned long)cpu,
+						   cpu, "cpuhp/%u");
+		if (!st->thread)
+			panic("cpuhp: cannot create the hotplug thread of CPU %u", cpu);
+		if (cpu == 0)
+			wake_up_process(st->thread);
+	}
+	cpuhp_ready = true;
 }
 
-/* ---- one callback ----------------------------------------------------- */
+/* ---- the walk ------------------------------------------------------------- */
+
+static int cpuhp_walk(unsigned int cpu, enum cpuhp_state target);
+
+/* Walk to `target`; on failure walk back to where we started. */
+static int cpuhp_run(unsigned int cpu, enum cpuhp_state target)
+{
+	struct cpuhp_cpu_state *st = per_cpu_ptr(&cpuhp_state, cpu);
+	enum cpuhp_state start = st->state;
+	u64 t0 = ktime_get_ns();
+	int ret;
+
+	st->target = target;
+	ret = cpuhp_walk(cpu, target);
+	if (ret) {
+		enum cpuhp_state failed_at = st->state;
+
+		printk("cpuhp: CPU %u: %s toward %s failed at %s (%d); rolling back to %s\n",
+		       cpu, target > start ? "up" : "down", cpuhp_state_name(target),
+		       cpuhp_state_name(target > start ? failed_at + 1 : failed_at), ret,
+		       cpuhp_state_name(start));
+		st->rollback = true;
+		st->target = start;
+		int rb = cpuhp_walk(cpu, start);
+
+		st->rollback = false;
+		if (rb)
+			panic("cpuhp: CPU %u: rollback to %s failed at %s (%d)", cpu,
+			      cpuhp_state_name(start), cpuhp_state_name(st->state), rb);
+	}
+	st->target = st->state;
+	DEBUG_CHECK(cpuhp_state_is_target(st->state));
+	DEBUG_CHECK((st->state >= CPUHP_AP_ACTIVE) == cpumask_test_cpu(cpu, &cpu_active_mask));
+	DEBUG_CHECK(st->state < CPUHP_AP_ONLINE || cpumask_test_cpu(cpu, &cpu_online_mask));
+	st->last_ns = ktime_get_ns() - t0;
+	return ret;
+}
+
+static int cpuhp_step(unsigned int cpu, bool bringup);
+
+static int cpuhp_walk(unsigned int cpu, enum cpuhp_state target)
+{
+	struct cpuhp_cpu_state *st = per_cpu_ptr(&cpuhp_state, cpu);
+
+	while (st->state != target) {
+		bool up = st->state < target;
+
+		if (cpuhp_trace)
+			printk("cpuhp: CPU %u %s %s%s\n", cpu, up ? "up from" : "down from",
+			       cpuhp_state_name(st->state), st->rollback ? " (rollback)" : "");
+		int ret = cpuhp_step(cpu, up);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- one step ------------------------------------------------------------- */
+
+static int cpuhp_invoke_callback(unsigned int cpu, enum cpuhp_state state, bool bringup);
+
+/*
+ * One step from st->state toward the target: up enters the next state and
+ * runs its startup; down runs the teardown of the current state and leaves
+ * it. Where the callback runs follows the section. Two callbacks move the
+ * CPU further themselves: BRINGUP_CPU's startup carries it across STARTING
+ * to AP_ONLINE_IDLE (the AP walks those states), TEARDOWN_CPU's teardown
+ * carries it back across DYING to BRINGUP_CPU.
+ */
+static int cpuhp_step(unsigned int cpu, bool bringup)
+{
+	struct cpuhp_cpu_state *st = per_cpu_ptr(&cpuhp_state, cpu);
+	enum cpuhp_state s = bringup ? st->state + 1 : st->state;
+	enum cpuhp_state from = st->state;
+	int ret;
+
+	switch (cpuhp_section_of(s)) {
+	case SEC_STARTING:
+		/* Never stepped through here: BRINGUP/TEARDOWN carry the CPU. */
+		BUG_ON(1);
+		return -EINVAL;
+	case SEC_ONLINE:
+		/* Nothing to run there (no callback, no failure armed): no need
+		 * to wake the AP's thread just to pass the state. */
+		if (!(bringup ? cpuhp_hp_states[s].startup : cpuhp_hp_states[s].teardown) &&
+		    st->fail != s)
+			ret = 0;
+		else if (unlikely(cpuhp_bug_deferred_active) && cpuhp_defer_step(cpu, s, bringup))
+			ret = 0;
+		else
+			ret = cpuhp_invoke_ap(cpu, s, bringup);
+		break;
+	default:
+		/* PREPARE, BRINGUP, TEARDOWN: on this, the control CPU. */
+		ret = cpuhp_invoke_callback(cpu, s, bringup);
+		break;
+	}
+	if (!ret && st->state == from)
+		st->state = bringup ? s : s - 1;
+	return ret;
+}
 
 /*
  * Call the callback of `state` for `cpu` in the current context, honouring a
@@ -233,15 +400,14 @@ static void cpu_maps_update_done(void)
 static int cpuhp_invoke_callback(unsigned int cpu, enum cpuhp_state state, bool bringup)
 {
 	struct cpuhp_cpu_state *st = per_cpu_ptr(&cpuhp_state, cpu);
-	struct cpuhp_step *step = &cpuhp_steps[state];
+	struct cpuhp_step *step = &cpuhp_hp_states[state];
 	int (*cb)(unsigned int) = bringup ? step->startup : step->teardown;
 
-	if (st->fail == state && !st->rollback && cpuhp_step_may_fail(state, bringup)) {
-		st->fail = CPUHP_INVALID;
-		printk("cpuhp: injected failure: CPU %u %s at %s\n", cpu,
-		       bringup ? "startup" : "teardown", cpuhp_state_name(state));
+	/* cpu:teardown takes its injected failure inside take_cpu_down(),
+	 * under stop_machine, where a real refusal happens. */
+	if (unlikely(st->fail == state) && state != CPUHP_TEARDOWN_CPU &&
+	    cpuhp_inject_hit(cpu, state, bringup))
 		return -EAGAIN;
-	}
 	if (!cb)
 		return 0;
 	/* DEBUG: no spinlock across a step that may sleep (every section but
@@ -249,7 +415,7 @@ static int cpuhp_invoke_callback(unsigned int cpu, enum cpuhp_state state, bool 
 	 * returns holding one. Release builds: spin_held_count() is 0. */
 	int held = spin_held_count();
 
-	if (held && section_of(state) != SEC_STARTING) {
+	if (held && cpuhp_section_of(state) != SEC_STARTING) {
 		printk("cpuhp: BUG: spinlock held across hotplug step %s (%s, CPU %u): it may sleep\n",
 		       cpuhp_state_name(state), bringup ? "startup" : "teardown", cpu);
 		spin_debug_print_held();
@@ -275,7 +441,21 @@ static int cpuhp_invoke_callback(unsigned int cpu, enum cpuhp_state state, bool 
 	return ret;
 }
 
-/* ---- the AP's hotplug thread ------------------------------------------ */
+/* Run one ONLINE-section step on the AP's hotplug thread and wait for it. */
+int cpuhp_invoke_ap(unsigned int cpu, enum cpuhp_state state, bool bringup)
+{
+	struct cpuhp_cpu_state *st = per_cpu_ptr(&cpuhp_state, cpu);
+
+	reinit_completion(&st->done);
+	st->req_state = state;
+	st->req_bringup = bringup;
+	/* Pairs with smp_rmb() in cpuhp_thread_fn(). */
+	smp_wmb();
+	WRITE_ONCE(st->should_run, true);
+	wake_up(&st->wq);
+	wait_for_completion(&st->done);
+	return st->result;
+}
 
 /*
  * "cpuhp/N": a kthread bound to CPU N, created for every possible CPU at
@@ -300,58 +480,9 @@ static int cpuhp_thread_fn(void *arg)
 	return 0;
 }
 
-/*
- * Injected bug (shared/seeds 004): cpuhp.bug_deferred_active=1 hands the last
- * step up, sched:active, to a work item and reports success at once — as the
- * kernel in the seed's thread deferred cpuset updates to a workqueue. cpu_up()
- * then returns before the CPU is active, and binding a thread to it right
- * away fails. ktest hotplug.bind (scenario hotplug-bug-deferred) catches it.
- */
-static bool bug_deferred_active;
-param_bool("cpuhp.bug_deferred_active", bug_deferred_active,
-	   "INJECTED BUG: finish sched:active in a work item after cpu_up() returned (seed 004)");
+/* ---- BRINGUP_CPU and TEARDOWN_CPU: starting and stopping the CPU itself ---- */
 
-struct deferred_step {
-	struct work_struct work;
-	unsigned int cpu;
-};
-static struct deferred_step deferred_steps[NR_CPUS];
-
-static int cpuhp_invoke_ap(unsigned int cpu, enum cpuhp_state state, bool bringup);
-static void cpu_maps_update_begin(void);
-static void cpu_maps_update_done(void);
-
-static void deferred_active_fn(struct work_struct *w)
-{
-	struct deferred_step *d = container_of(w, struct deferred_step, work);
-
-	msleep(20);
-	/* Late, but serialized like any step, so the only damage is the one
-	 * the bug is about: cpu_up() returned before the CPU was active. */
-	cpu_maps_update_begin();
-	if (per_cpu(cpuhp_state, d->cpu).state >= CPUHP_AP_ACTIVE)
-		cpuhp_invoke_ap(d->cpu, CPUHP_AP_ACTIVE, true);
-	cpu_maps_update_done();
-}
-
-/* Run one ONLINE-section step on the AP's hotplug thread and wait for it. */
-static int cpuhp_invoke_ap(unsigned int cpu, enum cpuhp_state state, bool bringup)
-{
-	struct cpuhp_cpu_state *st = per_cpu_ptr(&cpuhp_state, cpu);
-
-	reinit_completion(&st->done);
-	st->req_state = state;
-	st->req_bringup = bringup;
-	/* Pairs with smp_rmb() in cpuhp_thread_fun(). */
-	smp_wmb();
-	WRITE_ONCE(st->should_run, true);
-	wake_up(&st->wq);
-	wait_for_completion(&st->done);
-	return st->result;
-}
-
-/* ---- BRINGUP_CPU and TEARDOWN_CPU -------------------------------------- */
-
+/* BRINGUP_CPU startup: on return the AP is at AP_ONLINE_IDLE. */
 static int bringup_cpu(unsigned int cpu)
 {
 	struct cpuhp_cpu_state *st = per_cpu_ptr(&cpuhp_state, cpu);
@@ -378,11 +509,8 @@ static int take_cpu_down(void *arg)
 	struct cpuhp_cpu_state *st = this_cpu_ptr(&cpuhp_state);
 
 	(void)arg;
-	if (st->fail == CPUHP_TEARDOWN_CPU && !st->rollback) {
-		st->fail = CPUHP_INVALID;
-		printk("cpuhp: injected failure: CPU %u teardown at cpu:teardown\n", cpu);
+	if (unlikely(st->fail == CPUHP_TEARDOWN_CPU) && cpuhp_inject_hit(cpu, CPUHP_TEARDOWN_CPU, false))
 		return -EBUSY;
-	}
 	cpumask_clear_cpu(cpu, &cpu_online_mask);
 	arch_cpu_disable();
 	/* The DYING callbacks: the STARTING section in reverse. */
@@ -394,6 +522,7 @@ static int take_cpu_down(void *arg)
 	return 0;
 }
 
+/* TEARDOWN_CPU teardown: on return the CPU is dead, at BRINGUP_CPU. */
 static int takedown_cpu(unsigned int cpu)
 {
 	struct cpuhp_cpu_state *st = per_cpu_ptr(&cpuhp_state, cpu);
@@ -410,10 +539,11 @@ static int takedown_cpu(unsigned int cpu)
 	ret = arch_cpu_wait_dead(cpu);
 	if (ret)
 		printk("cpuhp: CPU %u did not reach play_dead (%d); it stays offline\n", cpu, ret);
+	st->state = CPUHP_BRINGUP_CPU;
 	return 0;
 }
 
-/* ---- called on the AP -------------------------------------------------- */
+/* ---- called on the AP ----------------------------------------------------- */
 
 void notify_cpu_starting(unsigned int cpu)
 {
@@ -448,200 +578,35 @@ void cpuhp_report_idle_dead(void)
 	complete(&st->dead);
 }
 
-/* ---- the walk ---------------------------------------------------------- */
+/* ---- locking -------------------------------------------------------------- */
 
-/*
- * One step from st->state toward `target`: up enters the next state and runs
- * its startup; down runs the teardown of the current state and leaves it.
- * BRINGUP_CPU (up) carries the CPU across STARTING to AP_ONLINE_IDLE;
- * TEARDOWN_CPU (down) carries it back across DYING to BRINGUP_CPU.
- */
-static int cpuhp_step(unsigned int cpu, bool bringup)
+void cpus_read_lock(void)
 {
-	struct cpuhp_cpu_state *st = per_cpu_ptr(&cpuhp_state, cpu);
-	enum cpuhp_state s = bringup ? st->state + 1 : st->state;
-	int ret;
-
-	switch (section_of(s)) {
-	case SEC_PREPARE:
-		ret = cpuhp_invoke_callback(cpu, s, bringup);
-		break;
-	case SEC_BRINGUP:
-		if (bringup) {
-			ret = cpuhp_invoke_callback(cpu, s, true);
-			if (!ret)
-				ret = bringup_cpu(cpu); /* st->state is now AP_ONLINE_IDLE */
-			return ret;
-		}
-		ret = cpuhp_invoke_callback(cpu, s, false); /* CPU is dead: cleanup */
-		break;
-	case SEC_TEARDOWN:
-		/* Reached only going down from AP_ONLINE_IDLE. */
-		ret = takedown_cpu(cpu);
-		if (!ret)
-			st->state = CPUHP_BRINGUP_CPU;
-		return ret;
-	case SEC_STARTING:
-		/* Never stepped through here: BRINGUP/TEARDOWN carry the CPU. */
-		BUG_ON(1);
-		return -EINVAL;
-	case SEC_ONLINE:
-	default:
-		if (s == CPUHP_AP_ONLINE_IDLE && !bringup) {
-			/* Leaving AP_ONLINE_IDLE downward means entering TEARDOWN_CPU. */
-			st->state = CPUHP_TEARDOWN_CPU;
-			return 0;
-		}
-		/* Nothing to run there (no callback, no failure armed): no need
-		 * to wake the AP's thread just to pass the state. */
-		if (!(bringup ? cpuhp_steps[s].startup : cpuhp_steps[s].teardown) && st->fail != s) {
-			ret = 0;
-		} else if (bug_deferred_active && bringup && s == CPUHP_AP_ACTIVE && !st->rollback) {
-			deferred_steps[cpu].cpu = cpu;
-			INIT_WORK(&deferred_steps[cpu].work, deferred_active_fn);
-			queue_work(system_unbound_wq, &deferred_steps[cpu].work);
-			ret = 0;
-		} else
-			ret = cpuhp_invoke_ap(cpu, s, bringup);
-		break;
-	}
-	if (!ret)
-		st->state = bringup ? s : s - 1;
-	return ret;
+	if (hotplug_owner == current)
+		return; /* a hotplug callback reading the masks: already serialized */
+	mutex_lock(&cpu_add_remove_lock);
 }
 
-static int cpuhp_walk(unsigned int cpu, enum cpuhp_state target)
+void cpus_read_unlock(void)
 {
-	struct cpuhp_cpu_state *st = per_cpu_ptr(&cpuhp_state, cpu);
-
-	while (st->state != target) {
-		bool up = st->state < target;
-
-		if (cpuhp_trace)
-			printk("cpuhp: CPU %u %s %s%s\n", cpu, up ? "up from" : "down from",
-			       cpuhp_state_name(st->state), st->rollback ? " (rollback)" : "");
-		int ret = cpuhp_step(cpu, up);
-
-		if (ret)
-			return ret;
-	}
-	return 0;
+	if (hotplug_owner == current)
+		return;
+	mutex_unlock(&cpu_add_remove_lock);
 }
 
-/* Walk to `target`; on failure walk back to where we started. */
-static int cpuhp_run(unsigned int cpu, enum cpuhp_state target)
+void cpu_maps_update_begin(void)
 {
-	struct cpuhp_cpu_state *st = per_cpu_ptr(&cpuhp_state, cpu);
-	enum cpuhp_state start = st->state;
-	u64 t0 = ktime_get_ns();
-	int ret;
-
-	st->target = target;
-	ret = cpuhp_walk(cpu, target);
-	if (ret) {
-		enum cpuhp_state failed_at = st->state;
-
-		printk("cpuhp: CPU %u: %s toward %s failed at %s (%d); rolling back to %s\n",
-		       cpu, target > start ? "up" : "down", cpuhp_state_name(target),
-		       cpuhp_state_name(target > start ? failed_at + 1 : failed_at), ret,
-		       cpuhp_state_name(start));
-		st->rollback = true;
-		st->target = start;
-		int rb = cpuhp_walk(cpu, start);
-
-		st->rollback = false;
-		if (rb)
-			panic("cpuhp: CPU %u: rollback to %s failed at %s (%d)", cpu,
-			      cpuhp_state_name(start), cpuhp_state_name(st->state), rb);
-	}
-	st->target = st->state;
-	DEBUG_CHECK(cpuhp_state_is_target(st->state));
-	DEBUG_CHECK((st->state >= CPUHP_AP_ACTIVE) == cpumask_test_cpu(cpu, &cpu_active_mask));
-	DEBUG_CHECK(st->state < CPUHP_AP_ONLINE || cpumask_test_cpu(cpu, &cpu_online_mask));
-	per_cpu(cpuhp_last_ns, cpu) = ktime_get_ns() - t0;
-	return ret;
+	mutex_lock(&cpu_add_remove_lock);
+	hotplug_owner = current;
 }
 
-/* ---- public operations ------------------------------------------------- */
-
-static int cpuhp_check(unsigned int cpu, enum cpuhp_state target, bool up)
+void cpu_maps_update_done(void)
 {
-	if (!cpuhp_ready) {
-		printk("cpuhp: hotplug is not ready yet\n");
-		return -EBUSY;
-	}
-	if (cpu >= NR_CPUS || !cpu_possible(cpu)) {
-		printk("cpuhp: CPU %u is not a possible CPU\n", cpu);
-		return -EINVAL;
-	}
-	if (!cpumask_test_cpu(cpu, &cpu_present_mask) && up && target > CPUHP_BRINGUP_CPU) {
-		printk("cpuhp: CPU %u is not present\n", cpu);
-		return -EINVAL;
-	}
-	if (!cpuhp_state_is_target(target)) {
-		printk("cpuhp: %s (%d) is not a state a CPU can rest at\n",
-		       cpuhp_state_name(target), target);
-		return -EINVAL;
-	}
-	if (!up && cpu == 0) {
-		printk("cpuhp: CPU 0 (the boot CPU) cannot go offline\n");
-		return -EBUSY;
-	}
-	if (!up && target < CPUHP_AP_ONLINE_IDLE && cpu_online(cpu) && num_online_cpus() <= 1) {
-		printk("cpuhp: CPU %u is the last online CPU\n", cpu);
-		return -EBUSY;
-	}
-	return 0;
+	hotplug_owner = NULL;
+	mutex_unlock(&cpu_add_remove_lock);
 }
 
-int cpu_up(unsigned int cpu, enum cpuhp_state target)
-{
-	int ret = cpuhp_check(cpu, target, true);
-
-	if (ret)
-		return ret;
-	cpu_maps_update_begin();
-	if (per_cpu(cpuhp_state, cpu).state > target) {
-		printk("cpuhp: CPU %u is already past %s; use cpu_down\n", cpu, cpuhp_state_name(target));
-		ret = -EINVAL;
-	} else {
-		ret = cpuhp_run(cpu, target);
-	}
-	cpu_maps_update_done();
-	return ret;
-}
-
-int cpu_down(unsigned int cpu, enum cpuhp_state target)
-{
-	int ret = cpuhp_check(cpu, target, false);
-
-	if (ret)
-		return ret;
-	cpu_maps_update_begin();
-	if (per_cpu(cpuhp_state, cpu).state < target) {
-		printk("cpuhp: CPU %u is below %s already; use cpu_up\n", cpu, cpuhp_state_name(target));
-		ret = -EINVAL;
-	} else if (target < CPUHP_AP_ONLINE_IDLE && cpu_online(cpu) && num_online_cpus() <= 1) {
-		printk("cpuhp: CPU %u is the last online CPU\n", cpu);
-		ret = -EBUSY;
-	} else {
-		ret = cpuhp_run(cpu, target);
-	}
-	cpu_maps_update_done();
-	return ret;
-}
-
-int add_cpu(unsigned int cpu)
-{
-	return cpu_up(cpu, CPUHP_ONLINE);
-}
-
-int remove_cpu(unsigned int cpu)
-{
-	return cpu_down(cpu, CPUHP_OFFLINE);
-}
-
-/* ---- installing states ------------------------------------------------- */
+/* ---- dynamic states ------------------------------------------------------- */
 
 static bool cpuhp_is_dyn(int s)
 {
@@ -650,19 +615,11 @@ static bool cpuhp_is_dyn(int s)
 	       (s >= CPUHP_AP_ONLINE_DYN && s <= CPUHP_AP_ONLINE_DYN_END);
 }
 
-/* Forget a state's callbacks; a dynamic slot also loses its name (is free). */
-static void cpuhp_release(int s)
-{
-	cpuhp_steps[s].startup = NULL;
-	cpuhp_steps[s].teardown = NULL;
-	if (cpuhp_is_dyn(s))
-		cpuhp_steps[s].name = NULL;
-}
-
+/* The free slot of a dynamic range, or -1. */
 static int cpuhp_find_dyn(enum cpuhp_state first, enum cpuhp_state last)
 {
 	for (int s = first; s <= last; s++)
-		if (!cpuhp_steps[s].name)
+		if (!cpuhp_hp_states[s].name)
 			return s;
 	return -1;
 }
@@ -670,7 +627,7 @@ static int cpuhp_find_dyn(enum cpuhp_state first, enum cpuhp_state last)
 static int cpuhp_reserve(enum cpuhp_state state, const char *name,
 			 int (*startup)(unsigned int), int (*teardown)(unsigned int))
 {
-	int s = state;
+	int s;
 
 	if (state == CPUHP_BP_PREPARE_DYN)
 		s = cpuhp_find_dyn(CPUHP_BP_PREPARE_DYN, CPUHP_BP_PREPARE_DYN_END);
@@ -678,38 +635,25 @@ static int cpuhp_reserve(enum cpuhp_state state, const char *name,
 		s = cpuhp_find_dyn(CPUHP_AP_STARTING_DYN, CPUHP_AP_STARTING_DYN_END);
 	else if (state == CPUHP_AP_ONLINE_DYN)
 		s = cpuhp_find_dyn(CPUHP_AP_ONLINE_DYN, CPUHP_AP_ONLINE_DYN_END);
+	else {
+		printk("cpuhp: %s: state %d is a fixed state; its callbacks are in the table in kernel/cpu.c\n",
+		       name, state);
+		return -EINVAL;
+	}
 	if (s < 0) {
 		printk("cpuhp: no free dynamic state for %s\n", name);
 		return -EBUSY;
 	}
-	if (s <= CPUHP_OFFLINE || s >= CPUHP_ONLINE || s == CPUHP_BRINGUP_CPU ||
-	    s == CPUHP_TEARDOWN_CPU || s == CPUHP_AP_ONLINE_IDLE || s == CPUHP_AP_OFFLINE ||
-	    s == CPUHP_AP_ONLINE) {
-		printk("cpuhp: state %d is reserved for the core\n", s);
-		return -EINVAL;
-	}
-	if (cpuhp_steps[s].startup || cpuhp_steps[s].teardown) {
-		printk("cpuhp: state %s already has callbacks\n", cpuhp_state_name((enum cpuhp_state)s));
-		return -EBUSY;
-	}
-	cpuhp_steps[s].name = name;
-	cpuhp_steps[s].startup = startup;
-	cpuhp_steps[s].teardown = teardown;
+	cpuhp_hp_states[s].name = name;
+	cpuhp_hp_states[s].startup = startup;
+	cpuhp_hp_states[s].teardown = teardown;
 	return s;
 }
 
-int cpuhp_setup_state_nocalls(enum cpuhp_state state, const char *name,
-			      int (*startup)(unsigned int), int (*teardown)(unsigned int))
+/* Forget a dynamic state: its slot is free again. */
+static void cpuhp_release(int s)
 {
-	bool locked = cpuhp_ready && hotplug_owner != current;
-	int s;
-
-	if (locked)
-		cpu_maps_update_begin();
-	s = cpuhp_reserve(state, name, startup, teardown);
-	if (locked)
-		cpu_maps_update_done();
-	return s;
+	cpuhp_hp_states[s] = (struct cpuhp_step){ NULL, NULL, NULL };
 }
 
 struct starting_call {
@@ -728,7 +672,7 @@ static void cpuhp_starting_call(void *arg)
 /* Run one state's callback on `cpu` from outside a walk (setup/remove). */
 static int cpuhp_issue_call(unsigned int cpu, enum cpuhp_state s, bool bringup)
 {
-	switch (section_of(s)) {
+	switch (cpuhp_section_of(s)) {
 	case SEC_PREPARE:
 		return cpuhp_invoke_callback(cpu, s, bringup);
 	case SEC_STARTING: {
@@ -789,8 +733,12 @@ void cpuhp_remove_state(enum cpuhp_state state)
 {
 	unsigned int cpu;
 
+	if (!cpuhp_is_dyn(state)) {
+		printk("cpuhp: state %d is not a dynamic state; it cannot be removed\n", state);
+		return;
+	}
 	cpu_maps_update_begin();
-	if (cpuhp_steps[state].teardown) {
+	if (cpuhp_hp_states[state].teardown) {
 		for_each_possible_cpu(cpu)
 			if (per_cpu(cpuhp_state, cpu).state >= state)
 				cpuhp_issue_call(cpu, state, false);
@@ -799,153 +747,24 @@ void cpuhp_remove_state(enum cpuhp_state state)
 	cpu_maps_update_done();
 }
 
-/* ---- failure injection -------------------------------------------------- */
+/* ---- names ---------------------------------------------------------------- */
 
-/*
- * Arm a one-shot failure of `state` for `cpu`. Refused, with the reason, for
- * states whose callbacks can never fail (the STARTING section runs with
- * interrupts off on a half-up CPU: there is no way back from there) and for
- * states that have nothing to fail.
- */
-int cpuhp_inject_fail(unsigned int cpu, enum cpuhp_state state, const char **why)
+const char *cpuhp_state_name(enum cpuhp_state s)
 {
-	*why = NULL;
-	if (cpu >= NR_CPUS || !cpu_possible(cpu)) {
-		*why = "not a possible CPU";
-		return -EINVAL;
-	}
-	if (state <= CPUHP_OFFLINE || state >= CPUHP_ONLINE) {
-		*why = "offline/online are the ends of the table, not steps";
-		return -EINVAL;
-	}
-	if (!cpuhp_step_may_fail(state, true) && !cpuhp_step_may_fail(state, false)) {
-		*why = section_of(state) == SEC_STARTING ?
-		       "STARTING/DYING callbacks run on the CPU with interrupts off and cannot fail" :
-		       "this state's callbacks cannot fail";
-		return -EINVAL;
-	}
-	if (state != CPUHP_BRINGUP_CPU && state != CPUHP_TEARDOWN_CPU &&
-	    !cpuhp_steps[state].startup && !cpuhp_steps[state].teardown) {
-		*why = "no callbacks are installed at this state";
-		return -EINVAL;
-	}
-	per_cpu(cpuhp_state, cpu).fail = state;
-	return 0;
+	if (s < 0 || s >= CPUHP_NR_STATES)
+		return "?";
+	if (cpuhp_hp_states[s].name)
+		return cpuhp_hp_states[s].name;
+	if (s >= CPUHP_BP_PREPARE_DYN && s <= CPUHP_BP_PREPARE_DYN_END)
+		return "prepare:dyn";
+	if (s >= CPUHP_AP_STARTING_DYN && s <= CPUHP_AP_STARTING_DYN_END)
+		return "starting:dyn";
+	if (s >= CPUHP_AP_ONLINE_DYN && s <= CPUHP_AP_ONLINE_DYN_END)
+		return "online:dyn";
+	return "unused";
 }
 
-/* Disarm a failure that nothing has consumed yet. */
-void cpuhp_clear_fail(unsigned int cpu)
+enum cpuhp_state cpuhp_get_state(unsigned int cpu)
 {
-	if (cpu < NR_CPUS && cpu_possible(cpu))
-		per_cpu(cpuhp_state, cpu).fail = CPUHP_INVALID;
-}
-
-enum cpuhp_state cpuhp_state_parse(const char *s)
-{
-	return cpuhp_state_from_string(s);
-}
-
-void cpuhp_describe(enum cpuhp_state s, struct cpuhp_state_info *info)
-{
-	static const char *const sec[] = { "prepare", "bringup", "starting", "teardown", "online" };
-
-	info->name = cpuhp_state_name(s);
-	info->section = sec[section_of(s)];
-	info->has_startup = cpuhp_steps[s].startup != NULL;
-	info->has_teardown = cpuhp_steps[s].teardown != NULL;
-	info->may_fail_up = cpuhp_step_may_fail(s, true);
-	info->may_fail_down = cpuhp_step_may_fail(s, false);
-	info->can_rest = cpuhp_state_is_target(s);
-	info->used = cpuhp_steps[s].name != NULL;
-}
-
-void cpuhp_cpu_info(unsigned int cpu, enum cpuhp_state *state, enum cpuhp_state *target,
-		    enum cpuhp_state *fail, u64 *last_ns)
-{
-	struct cpuhp_cpu_state *st = per_cpu_ptr(&cpuhp_state, cpu);
-
-	*state = READ_ONCE(st->state);
-	*target = READ_ONCE(st->target);
-	*fail = READ_ONCE(st->fail);
-	*last_ns = per_cpu(cpuhp_last_ns, cpu);
-}
-
-/* ---- boot ---------------------------------------------------------------- */
-
-static char cpuhp_fail_param[32];
-param_string("cpuhp.fail", cpuhp_fail_param,
-	     "inject one failure at boot: CPU:STATE (state by name or number)");
-
-static void cpuhp_apply_fail_param(void)
-{
-	char buf[sizeof(cpuhp_fail_param)];
-	char *colon;
-	unsigned long long cpu;
-	const char *why;
-
-	if (!cpuhp_fail_param[0])
-		return;
-	strlcpy(buf, cpuhp_fail_param, sizeof(buf));
-	colon = strchr(buf, ':');
-	if (!colon) {
-		printk("cpuhp: cpuhp.fail=%s: expected CPU:STATE\n", cpuhp_fail_param);
-		return;
-	}
-	*colon = '\0';
-	enum cpuhp_state s = cpuhp_state_from_string(colon + 1);
-
-	if (kstrtoull(buf, 0, &cpu) || s == CPUHP_INVALID) {
-		printk("cpuhp: cpuhp.fail=%s: unknown CPU or state\n", cpuhp_fail_param);
-		return;
-	}
-	if (cpuhp_inject_fail((unsigned int)cpu, s, &why))
-		printk("cpuhp: cpuhp.fail=%s refused: %s\n", cpuhp_fail_param, why);
-	else
-		printk("cpuhp: will fail CPU %llu at %s once\n", cpu, cpuhp_state_name(s));
-}
-
-/*
- * Before any AP starts: every possible CPU gets its bookkeeping and its
- * cpuhp/N thread (started the first time the CPU reaches AP_ONLINE_IDLE).
- * The boot CPU is ONLINE by definition.
- */
-void cpuhp_init(void)
-{
-	unsigned int cpu;
-
-	for_each_possible_cpu(cpu) {
-		struct cpuhp_cpu_state *st = per_cpu_ptr(&cpuhp_state, cpu);
-
-		st->state = st->target = cpu == 0 ? CPUHP_ONLINE : CPUHP_OFFLINE;
-		st->fail = CPUHP_INVALID;
-		init_waitqueue_head(&st->wq);
-		init_completion(&st->done);
-		init_completion(&st->alive);
-		init_completion(&st->dead);
-		st->thread = kthread_create_on_cpu(cpuhp_thread_fn, (void *)(unsigned long)cpu,
-						   cpu, "cpuhp/%u");
-		if (!st->thread)
-			panic("cpuhp: cannot create the hotplug thread of CPU %u", cpu);
-		if (cpu == 0)
-			wake_up_process(st->thread);
-	}
-	cpuhp_ready = true;
-}
-
-/* Bring the present CPUs online at boot, at most `max` CPUs in all. */
-void bringup_nonboot_cpus(unsigned int max)
-{
-	unsigned int cpu, n = 1;
-
-	/* Now every subsystem has installed its states: a boot-time injected
-	 * failure can be checked against them. */
-	cpuhp_apply_fail_param();
-	for_each_cpu(cpu, &cpu_present_mask) {
-		if (cpu == 0)
-			continue;
-		if (n >= max)
-			break;
-		if (!add_cpu(cpu))
-			n++;
-	}
+	return per_cpu(cpuhp_state, cpu).state;
 }

@@ -7,7 +7,7 @@
  *                     masks, and every test state's startups and teardowns
  *                     balanced. Then check the next operation succeeds.
  *   hotplug.bind      right after cpu_up(n) returns, binding a thread to n
- *                     succeeds and the thread runs on n — 20 times (seed 004)
+ *                     succeeds and the thread runs on n — 20 times (cpu.c: consistency on return)
  *   hotplug.refuse    impossible requests are refused with a reason
  *   hotplug.dynamic   cpuhp_setup_state/cpuhp_remove_state call back on
  *                     every CPU past the state, and undo a partial failure
@@ -16,6 +16,7 @@
  */
 #include <grace/cpuhotplug.h>
 #include <grace/cpumask.h>
+#include <grace/errno.h>
 #include <grace/ktest.h>
 #include <grace/kthread.h>
 #include <grace/percpu.h>
@@ -31,7 +32,7 @@ static unsigned int test_fail_cpu = NR_CPUS;
 static int test_startup(unsigned int cpu)
 {
 	if (cpu == test_fail_cpu)
-		return -5;
+		return -EIO;
 	if (test_installed[cpu]++)
 		test_errors++;
 	return 0;
@@ -215,7 +216,7 @@ static unsigned int dyn_fail_cpu = NR_CPUS;
 static int dyn_startup(unsigned int cpu)
 {
 	if (cpu == dyn_fail_cpu)
-		return -5;
+		return -EIO;
 	__atomic_add_fetch(&dyn_calls, 1, __ATOMIC_RELAXED);
 	return 0;
 }

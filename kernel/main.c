@@ -133,7 +133,10 @@ void kmain(u32 magic, u32 mbi_phys)
 		console_input_irq_ready();
 	}
 
+	/* IPIs: call-function, NMI requests, the PV lock kick. */
 	smp_cfd_init();
+	nmi_ipi_init();
+	pv_kick_init();
 
 	/* The rest runs in a thread that may sleep; this context idles. */
 	rest_init(kernel_init, NULL);

@@ -20,8 +20,8 @@
  *
  * Commands come from the .grace_cmds section (SHELL_COMMAND). A line is split
  * into words by cmdline_split_args (double quotes group words).
- * Tests: tests/scenarios/shell-autorun.scn, tools/shell-interactive.py (keys
- * over the serial line and the keyboard), KTEST shell.*.
+ * Tests: tests/scenarios/shell-autorun.scn, tests/interactive/test_shell_keys.py
+ * (keys over the serial line and the keyboard), KTEST shell.*.
  */
 #include <asm/cpu.h>
 #include <grace/cmdline.h>

@@ -21,6 +21,7 @@
  * Test: ktest "sched.smpboot".
  */
 #include <grace/cpuhotplug.h>
+#include <grace/errno.h>
 #include <grace/kthread.h>
 #include <grace/mm.h>
 #include <grace/mutex.h>
@@ -105,13 +106,13 @@ static int __smpboot_create_thread(struct smp_hotplug_thread *ht, unsigned int c
 		return 0;
 	td = kzalloc(sizeof(*td));
 	if (!td)
-		return -12;
+		return -ENOMEM;
 	td->cpu = cpu;
 	td->ht = ht;
 	tsk = kthread_create_on_cpu(smpboot_thread_fn, td, cpu, ht->thread_comm);
 	if (!tsk) {
 		kfree(td);
-		return -12;
+		return -ENOMEM;
 	}
 	/* Parked before it ever runs: it starts when its CPU unparks it. */
 	kthread_park(tsk);
@@ -205,10 +206,4 @@ void smpboot_unregister_percpu_thread(struct smp_hotplug_thread *ht)
 	}
 	mutex_unlock(&smpboot_lock);
 	cpus_read_unlock();
-}
-
-void smpboot_init(void)
-{
-	cpuhp_setup_state_nocalls(CPUHP_AP_SMPBOOT_THREADS, "smpboot:threads",
-				  smpboot_unpark_threads, smpboot_park_threads);
 }

@@ -23,6 +23,7 @@
 #include <asm/cpu.h>
 #include <grace/completion.h>
 #include <grace/cpuhotplug.h>
+#include <grace/errno.h>
 #include <grace/ktest.h>
 #include <grace/kthread.h>
 #include <grace/panic.h>
@@ -126,7 +127,7 @@ int stop_one_cpu(unsigned int cpu, cpu_stop_fn_t fn, void *arg)
 	struct cpu_stop_work w = { .fn = fn, .arg = arg };
 
 	if (!cpu_online(cpu))
-		return -2; /* ENOENT */
+		return -ENOENT;
 	init_completion(&w.done);
 	cpu_stop_queue(cpu, &w);
 	wait_for_completion(&w.done);
@@ -276,7 +277,7 @@ static int sm_test_fn(void *arg)
 static int sm_fail_fn(void *arg)
 {
 	(void)arg;
-	return -5;
+	return -EIO;
 }
 
 KTEST(stop_machine_runs_once, "stop_machine.run")
@@ -294,5 +295,5 @@ KTEST(stop_machine_runs_once, "stop_machine.run")
 	KTEST_EXPECT(stop_machine(sm_test_fn, &st, &cpu_online_mask) == 0);
 	KTEST_EXPECT_MSG(st.runs == (int)num_online_cpus(), "fn ran %d times on %u CPUs",
 			 st.runs, num_online_cpus());
-	KTEST_EXPECT(stop_machine(sm_fail_fn, NULL, cpumask_of(0)) == -5);
+	KTEST_EXPECT(stop_machine(sm_fail_fn, NULL, cpumask_of(0)) == -EIO);
 }

@@ -22,7 +22,8 @@
  * del_timer still finds and removes it); it is detached, one at a time,
  * under the lock just before its callback runs.
  *
- * Hotplug (why timers move, and when — shared/seeds 000):
+ * Hotplug (why timers move, and when; McKenney, "Can RCU and CPU Hotplug
+ * Survive the Attack of the Killer Virtual Environments?", LCA 2018):
  *   A timer on a CPU that has stopped ticking never fires. Whoever waits for
  *   it then waits forever: a task in msleep()/schedule_timeout() whose timer
  *   sat on that CPU, a grace-period kthread sleeping between force-quiescent
@@ -335,7 +336,7 @@ unsigned int timers_pending_on(unsigned int cpu)
 	return READ_ONCE(timer_base(cpu)->nr_pending);
 }
 
-static int timers_prepare_cpu(unsigned int cpu)
+int timers_prepare_cpu(unsigned int cpu)
 {
 	struct timer_base *base = timer_base(cpu);
 	unsigned long flags = local_irq_save();
@@ -350,7 +351,7 @@ static int timers_prepare_cpu(unsigned int cpu)
 }
 
 /* DYING: on the dying CPU, interrupts off, its tick already stopped. */
-static int timers_dying_cpu(unsigned int cpu)
+int timers_dying_cpu(unsigned int cpu)
 {
 	unsigned int to = cpumask_first(&cpu_online_mask);
 
@@ -360,7 +361,7 @@ static int timers_dying_cpu(unsigned int cpu)
 }
 
 /* DEAD: on the control CPU, the CPU is gone. */
-static int timers_dead_cpu(unsigned int cpu)
+int timers_dead_cpu(unsigned int cpu)
 {
 	struct timer_base *base = timer_base(cpu);
 	unsigned long flags = local_irq_save();
@@ -386,10 +387,6 @@ void init_timers(void)
 			INIT_LIST_HEAD(&base->wheel[i]);
 	}
 	timers_prepare_cpu(0);
-	cpuhp_setup_state_nocalls(CPUHP_TIMERS_PREPARE, "timers:prepare",
-				  timers_prepare_cpu, timers_dead_cpu);
-	cpuhp_setup_state_nocalls(CPUHP_AP_TIMERS_DYING, "timers:dying",
-				  NULL, timers_dying_cpu);
 	timers_ready = true;
 }
 

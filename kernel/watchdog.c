@@ -151,7 +151,7 @@ void watchdog_tick(struct pt_regs *regs)
 	check_hard(cpu, now);
 }
 
-static int watchdog_enable(unsigned int cpu)
+int watchdog_enable(unsigned int cpu)
 {
 	per_cpu(wd_touch_ns, cpu) = ktime_get_ns();
 	per_cpu(wd_soft_reported, cpu) = false;
@@ -161,7 +161,7 @@ static int watchdog_enable(unsigned int cpu)
 	return 0;
 }
 
-static int watchdog_disable(unsigned int cpu)
+int watchdog_disable(unsigned int cpu)
 {
 	WRITE_ONCE(per_cpu(wd_enabled, cpu), false);
 	return 0;
@@ -170,8 +170,6 @@ static int watchdog_disable(unsigned int cpu)
 void watchdog_init(void)
 {
 	watchdog_enable(0);
-	cpuhp_setup_state_nocalls(CPUHP_AP_WATCHDOG_ONLINE, "watchdog:online",
-				  watchdog_enable, watchdog_disable);
 	printk("watchdog: softlockup %ds, hardlockup %ds%s\n", softlockup_s, hardlockup_s,
 	       watchdog_on ? "" : " (disabled)");
 }

@@ -200,7 +200,7 @@ struct workqueue_struct *alloc_workqueue(const char *name, unsigned int flags)
 
 /* ---- hotplug -------------------------------------------------------------- */
 
-static int workqueue_prepare_cpu(unsigned int cpu)
+int workqueue_prepare_cpu(unsigned int cpu)
 {
 	for (struct workqueue_struct *wq = all_wqs; wq; wq = wq->next) {
 		if ((wq->flags & WQ_UNBOUND) || wq->pools[cpu])
@@ -212,7 +212,7 @@ static int workqueue_prepare_cpu(unsigned int cpu)
 	return 0;
 }
 
-static int workqueue_online_cpu(unsigned int cpu)
+int workqueue_online_cpu(unsigned int cpu)
 {
 	for (struct workqueue_struct *wq = all_wqs; wq; wq = wq->next) {
 		struct worker_pool *pool = wq->pools[cpu];
@@ -226,7 +226,7 @@ static int workqueue_online_cpu(unsigned int cpu)
 	return 0;
 }
 
-static int workqueue_offline_cpu(unsigned int cpu)
+int workqueue_offline_cpu(unsigned int cpu)
 {
 	for (struct workqueue_struct *wq = all_wqs; wq; wq = wq->next) {
 		struct worker_pool *pool = wq->pools[cpu];
@@ -243,9 +243,6 @@ static int workqueue_offline_cpu(unsigned int cpu)
 
 void workqueue_init(void)
 {
-	cpuhp_setup_state_nocalls(CPUHP_WORKQUEUE_PREP, "workqueue:prepare", workqueue_prepare_cpu, NULL);
-	cpuhp_setup_state_nocalls(CPUHP_AP_WORKQUEUE_ONLINE, "workqueue:online",
-				  workqueue_online_cpu, workqueue_offline_cpu);
 	system_wq = alloc_workqueue("events", 0);
 	system_unbound_wq = alloc_workqueue("events_unbound", WQ_UNBOUND);
 	if (!system_wq || !system_unbound_wq)

@@ -206,6 +206,11 @@ REPEAT_KEYS = {"expect_output", "forbid_output", "allow_output"}
 SIMPLE_KEYS = {"machine", "firmware", "smp", "memory", "timeout", "expect", "set",
                "requires", "type", "gdb_script", "cpu", "build", "accel"}
 REQUIREMENTS = {"kvm"}
+# Kernel images a scenario can boot: build subdirectory and make variables.
+#   release  what `make` builds (-O2)
+#   debug    make DEBUG=1: -Og, debug checks, UBSan
+#   step     make STEP=1: -Og only, the image `make debug` boots for GDB stepping
+IMAGES = {"release": ("", []), "debug": ("debug", ["DEBUG=1"]), "step": ("step", ["STEP=1"])}
 
 
 class Item:
@@ -232,7 +237,7 @@ class Item:
         self.gdb_script = None
         self.cpu = None
         self.qemu_args = []
-        self.build = "release"    # release | debug (make DEBUG=1, built into BUILD/debug)
+        self.build = "release"    # a key of IMAGES: release | debug | step
         self.accel = None         # None: the machine's choice; "tcg": a TCG-only behaviour
 
     @property
@@ -304,8 +309,8 @@ def parse_scenario(path):
                     raise ValueError("type must be qemu or gdb")
                 it.kind = value
             elif key == "build":
-                if value not in ("release", "debug"):
-                    raise ValueError("build must be release or debug")
+                if value not in IMAGES:
+                    raise ValueError("build must be one of %s" % ", ".join(IMAGES))
                 it.build = value
             elif key == "accel":
                 if value != "tcg":
@@ -514,7 +519,7 @@ class Runner:
         for p in (log, qlog):
             if os.path.exists(p):
                 os.unlink(p)
-        iso = os.path.join(self.build, "debug", "grace.iso") if it.build == "debug" else self.iso
+        iso = os.path.join(self.image_dir(it), "grace.iso")
         cfg = qemu.QemuConfig(iso=iso, machine=it.machine, firmware=it.firmware,
                               smp=it.smp, memory=it.memory, args=it.args, serial=log,
                               cpu=it.cpu, extra=it.qemu_args, accel_choice=choice)
@@ -535,6 +540,9 @@ class Runner:
                 reason = "QEMU failed: " + short(qerr[-1])
         return ok, reason
 
+    def image_dir(self, it):
+        return os.path.join(self.build, IMAGES[it.build][0]) if IMAGES[it.build][0] else self.build
+
     def run_gdb(self, it):
         """A GDB session (tests/gdb/run_gdb_test.sh) judged like a scenario
         whose success status is 0. The script gets the scenario through
@@ -543,7 +551,8 @@ class Runner:
         timeout = it.timeout * self.scale
         log = os.path.join(self.logdir, it.log_base + ".log")
         serial = os.path.join(self.logdir, it.log_base + ".serial.log")
-        env = dict(os.environ, GRACE_ISO=self.iso, GRACE_ELF=self.elf,
+        env = dict(os.environ, GRACE_ISO=os.path.join(self.image_dir(it), "grace.iso"),
+                   GRACE_ELF=os.path.join(self.image_dir(it), "grace.elf"),
                    GRACE_MACHINE=it.machine, GRACE_FIRMWARE=it.firmware, GRACE_SMP=it.smp,
                    GRACE_MEMORY=it.memory, GRACE_ARGS=it.args, GRACE_SERIAL_LOG=serial,
                    GRACE_TIMEOUT=str(int(timeout)))
@@ -585,13 +594,13 @@ class Runner:
         return Result("PASS" if ok else "FAIL", reason, time.monotonic() - t0)
 
 
-def build(build_dir, debug=False):
+def build(build_dir, extra=()):
     """Build the ISO (make decides whether anything is out of date)."""
     rel = os.path.relpath(build_dir, ROOT)
     if not rel.startswith(".."):
         build_dir = rel   # the same spelling as a plain `make`, so its .d files apply
-    extra = ["DEBUG=1"] if debug else []
-    print("run_scenarios: building (make BUILD=%s%s)" % (build_dir, " DEBUG=1" if debug else ""),
+    extra = list(extra)
+    print("run_scenarios: building (make BUILD=%s%s)" % (build_dir, "".join(" " + e for e in extra)),
           flush=True)
     proc = subprocess.run(["make", "-C", ROOT, "BUILD=" + build_dir] + extra + ["all"],
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -654,13 +663,15 @@ def main(argv=None):
     build_failed = False
     if needs_iso and not ns.no_build:
         build_failed = not build(runner.build)
-    # The DEBUG=1 image is not what `make all` builds: make it whenever a
-    # selected scenario needs it (with --no-build too, unless it exists).
-    debug_dir = os.path.join(runner.build, "debug")
-    if any(i.build == "debug" for i in items if i.kind in ("qemu", "gdb")) and \
-            (not ns.no_build or not os.path.exists(os.path.join(debug_dir, "grace.iso"))):
-        build_failed |= not build(debug_dir, debug=True)
-    elif needs_iso and not os.path.exists(runner.iso):
+    # The DEBUG=1 and STEP=1 images are not what `make all` builds: make each
+    # whenever a selected scenario needs it, with --no-build too (`make test`
+    # builds only the release image; make rebuilds what changed, so a stale
+    # image never runs).
+    for image, (sub, extra) in IMAGES.items():
+        image_dir = os.path.join(runner.build, sub)
+        if sub and any(i.build == image for i in items if i.kind in ("qemu", "gdb")):
+            build_failed |= not build(image_dir, extra)
+    if needs_iso and not os.path.exists(runner.iso):
         print("run_scenarios: %s does not exist (run make, or drop --no-build)" % runner.iso)
         build_failed = True
     if needs_iso and not build_failed:

@@ -60,6 +60,8 @@
 #include <grace/acpi.h>
 #include <grace/cpuhotplug.h>
 #include <grace/cpumask.h>
+#include <grace/delay.h>
+#include <grace/errno.h>
 #include <grace/mm.h>
 #include <grace/panic.h>
 #include <grace/param.h>
@@ -68,9 +70,6 @@
 #include <grace/smp.h>
 #include <grace/string.h>
 #include <grace/time.h>
-
-#define SMP_EIO    5
-#define SMP_ENOMEM 12
 
 unsigned int nr_cpu_ids = 1;
 unsigned int setup_max_cpus = NR_CPUS;
@@ -353,7 +352,7 @@ static int prepare_ap(unsigned int cpu)
 		void *top = alloc_kernel_stack();
 
 		if (!top)
-			return -SMP_ENOMEM;
+			return -ENOMEM;
 		smp_ap_stack_top[cpu] = (unsigned long)top;
 	}
 	for (int i = 0; i < NR_IST; i++) {
@@ -363,14 +362,14 @@ static int prepare_ap(unsigned int cpu)
 			phys_addr_t p = alloc_pages(IST_STACK_ORDER);
 
 			if (!p)
-				return -SMP_ENOMEM;
+				return -ENOMEM;
 			b->ist_top[i] = (unsigned long)phys_to_virt(p) + IST_STACK_SIZE;
 		}
 	}
 	if (!b->tables) {
 		b->tables = kzalloc(sizeof(*b->tables));
 		if (!b->tables)
-			return -SMP_ENOMEM;
+			return -ENOMEM;
 	}
 	/* Fresh every time: the TSS descriptor is busy after the last ltr. */
 	cpu_tables_init(b->tables, b->ist_top);
@@ -421,17 +420,10 @@ static int kick_one(unsigned int cpu)
 	return 0;
 }
 
+/* Pairs with the smp_store_release of the flag on the other CPU. */
 static bool wait_flag(const u32 *flag, int timeout_ms)
 {
-	u64 deadline = ktime_get_ns() + (u64)timeout_ms * 1000000ULL;
-
-	/* Pairs with the smp_store_release of the flag on the other CPU. */
-	while (!smp_load_acquire(flag)) {
-		if (ktime_get_ns() > deadline)
-			return smp_load_acquire(flag) != 0;
-		cpu_relax();
-	}
-	return true;
+	return spin_until(smp_load_acquire(flag) != 0, timeout_ms);
 }
 
 int arch_cpu_up(unsigned int cpu)
@@ -440,7 +432,7 @@ int arch_cpu_up(unsigned int cpu)
 	int ret;
 
 	if (!trampoline_ready || cpu == 0 || cpu >= nr_cpu_ids)
-		return -SMP_EIO;
+		return -EIO;
 	if (!b->kicked) {
 		ret = kick_one(cpu);
 		if (ret) {
@@ -454,7 +446,7 @@ int arch_cpu_up(unsigned int cpu)
 		b->kicked = false;
 		cpumask_clear_cpu(cpu, &cpu_present_mask);
 		send_init(cpu);    /* a late start must not run on */
-		return -SMP_EIO;
+		return -EIO;
 	}
 	b->kicked = false;
 	/* Pairs with smp_load_acquire(&b->go) in start_secondary. */
@@ -560,24 +552,6 @@ void start_secondary(unsigned int cpu)
 	cpu_startup_entry(CPUHP_AP_ONLINE_IDLE);
 }
 
-/*
- * Until the scheduler provides the real idle loop: report online-idle once,
- * then halt; leave through play_dead when the state machine took this CPU
- * out of the online mask.
- */
-__weak void cpu_startup_entry(enum cpuhp_state state)
-{
-	cpuhp_online_idle(state);
-	for (;;) {
-		cli();
-		if (!cpu_online(smp_processor_id())) {
-			cpuhp_report_idle_dead();
-			arch_play_dead();
-		}
-		safe_halt();
-	}
-}
-
 void arch_cpu_disable(void)
 {
 	/* No more ticks on a CPU that is leaving; the LAPIC stays enabled so
@@ -602,5 +576,5 @@ int arch_cpu_wait_dead(unsigned int cpu)
 	if (wait_flag(&per_cpu(cpu_dead, cpu), ap_timeout_ms))
 		return 0;
 	printk("smp: CPU %u did not reach play_dead within %d ms\n", cpu, ap_timeout_ms);
-	return -SMP_EIO;
+	return -EIO;
 }

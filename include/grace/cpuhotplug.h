@@ -71,16 +71,15 @@ enum cpuhp_state {
 };
 
 /*
- * Install callbacks for `state` (or, for CPUHP_BP_PREPARE_DYN /
- * CPUHP_AP_ONLINE_DYN, the first free dynamic slot: the state is returned).
- * The startup runs at once on every CPU already past the state; if it fails
- * on one, the CPUs done so far are torn down again and the error returned.
+ * Install callbacks in a dynamic slot: `state` is CPUHP_BP_PREPARE_DYN,
+ * CPUHP_AP_STARTING_DYN or CPUHP_AP_ONLINE_DYN, and the first free slot of
+ * that range is returned. The startup runs at once on every CPU already past
+ * the state; if it fails on one, the CPUs done so far are torn down again and
+ * the error returned. (The fixed states have their callbacks in the table in
+ * kernel/cpu.c, not here.)
  */
 int cpuhp_setup_state(enum cpuhp_state state, const char *name,
 		      int (*startup)(unsigned int cpu), int (*teardown)(unsigned int cpu));
-/* The same without calling anything now (for states set up before SMP). */
-int cpuhp_setup_state_nocalls(enum cpuhp_state state, const char *name,
-			      int (*startup)(unsigned int cpu), int (*teardown)(unsigned int cpu));
 /* Run the teardown on every CPU past the state, then free the slot. */
 void cpuhp_remove_state(enum cpuhp_state state);
 
@@ -122,10 +121,37 @@ enum cpuhp_state cpuhp_state_parse(const char *s);   /* name or number; CPUHP_IN
 void cpuhp_init(void);                     /* after the scheduler, before any AP */
 void bringup_nonboot_cpus(unsigned int max);
 
-/* Arch hooks (arch/x86_64/smpboot.c). */
-int arch_cpu_up(unsigned int cpu);      /* INIT-SIPI; 0 when the AP is alive */
-void arch_cpu_disable(void);            /* on the dying CPU, irqs off */
-int arch_cpu_wait_dead(unsigned int cpu); /* control CPU: wait for play_dead */
-__attribute__((noreturn)) void arch_play_dead(void);
+/*
+ * The callbacks of the fixed states, named in kernel/cpu.c's table and
+ * defined by their subsystems (the file is given). Tree RCU's are declared
+ * for its three states, whose table lines name them once kernel/rcu/ defines
+ * them.
+ */
+int sched_create_threads(unsigned int cpu);     /* sched/hotplug.c */
+int sched_dead_cpu(unsigned int cpu);
+int sched_cpu_starting(unsigned int cpu);
+int sched_cpu_dying(unsigned int cpu);
+int sched_cpu_activate(unsigned int cpu);
+int sched_cpu_deactivate(unsigned int cpu);
+int workqueue_prepare_cpu(unsigned int cpu);    /* workqueue.c */
+int workqueue_online_cpu(unsigned int cpu);
+int workqueue_offline_cpu(unsigned int cpu);
+int smpcfd_prepare_cpu(unsigned int cpu);       /* smp.c */
+int smpcfd_dead_cpu(unsigned int cpu);
+int smpcfd_dying_cpu(unsigned int cpu);
+int timers_prepare_cpu(unsigned int cpu);       /* timer.c */
+int timers_dead_cpu(unsigned int cpu);
+int timers_dying_cpu(unsigned int cpu);
+int smpboot_unpark_threads(unsigned int cpu);   /* smpboot.c */
+int smpboot_park_threads(unsigned int cpu);
+int watchdog_enable(unsigned int cpu);          /* watchdog.c */
+int watchdog_disable(unsigned int cpu);
+int rcutree_prepare_cpu(unsigned int cpu);      /* tree RCU */
+int rcutree_dead_cpu(unsigned int cpu);
+int rcutree_dying_cpu(unsigned int cpu);
+int rcutree_online_cpu(unsigned int cpu);
+int rcutree_offline_cpu(unsigned int cpu);
+
+/* The arch hooks the state machine calls are in <asm/smpboot.h>. */
 
 #endif

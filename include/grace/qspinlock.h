@@ -175,9 +175,9 @@ extern struct qnode_cpu qnodes[NR_CPUS_MAX];
 
 /*
  * Paravirt switch: true when a PV backend (KVM or halt+IPI) is active. It
- * changes only at boot, before other CPUs run (and later only with every
- * CPU out of the lock slow path; the live-patching work), because a lock
- * marked slow by a PV head must be released by the PV unlock.
+ * changes at boot, before other CPUs run, and at run time only inside
+ * stop_machine with every CPU out of the lock slow path (pv_switch.c),
+ * because a lock marked slow by a PV head must be released by the PV unlock.
  */
 extern bool qspinlock_pv_active;
 

@@ -133,6 +133,8 @@ void pv_kick_ipi(int cpu);
 void pv_set_kick_ipi(void (*fn)(int cpu));
 /* SMP code installs the logical CPU -> APIC ID map; default: identity. */
 void pv_set_cpu_apicid(u32 (*fn)(int cpu));
+/* The kick IPI's vector and the two hooks above (kernel/locking/pv_kick.c). */
+void pv_kick_init(void);
 
 /*
  * Pick and install the backend (pvspin=), apply locktorture.bug=, print the

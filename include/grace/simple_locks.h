@@ -1,9 +1,9 @@
 /*
  * simple_locks.h — test-and-set and ticket spinlocks, kept for comparison
  * with the queued spinlock in benchmarks, locktorture and labs. Same API
- * shape as spin_lock (init / lock / trylock / unlock / is_locked), and a
- * `struct lock_ops` table over all three so a benchmark or torture test can
- * run the same loop on each.
+ * shape as spin_lock (init / lock / trylock / unlock / is_locked);
+ * <grace/lock_types.h> puts all three behind one switch for the benchmark
+ * and the torture test.
  *
  * tas_lock_t (kernel/locking/tas.c): test-and-test-and-set. Cheapest when
  *   uncontended; under contention every release starts a stampede of
@@ -40,17 +40,5 @@ void ticket_spin_lock(ticket_lock_t *l);
 bool ticket_spin_trylock(ticket_lock_t *l);
 void ticket_spin_unlock(ticket_lock_t *l);
 bool ticket_spin_is_locked(ticket_lock_t *l);
-
-/* One lock implementation behind function pointers (lock = void *). */
-struct lock_ops {
-	const char *name;
-	size_t size;                 /* bytes of one lock */
-	void (*init)(void *l);
-	void (*lock)(void *l);
-	bool (*trylock)(void *l);
-	void (*unlock)(void *l);
-	bool (*is_locked)(void *l);
-};
-extern const struct lock_ops tas_lock_ops, ticket_lock_ops, qspinlock_lock_ops;
 
 #endif

@@ -1,18 +1,9 @@
 /*
- * smp.h — multiprocessor services: which CPUs exist, starting them, and
- * making them do things (IPIs). docs/smp.md is the long version.
- *
- * Boot order (kmain, on the boot CPU):
- *     acpi_init(); lapic_init(); ...; kmalloc_init();
- *     smp_prepare_cpus();      discovery: possible/present masks, APIC IDs,
- *                              nr_cpu_ids, and it calls setup_per_cpu_areas()
- *     pv_spinlock_init(num_possible_cpus());
- *     ... scheduler init (may use per_cpu() of every possible CPU) ...
- *     smp_cfd_init();          call-function queues + hotplug states
- *     smp_init();              trampoline; with smp.parallel=1 kick every AP
- *     bringup_nonboot_cpus(setup_max_cpus);   kernel/cpu.c: the state machine
- *     smp_cpus_done();         report, BENCH line, park APs never released
- * smp_init() calls smp_prepare_cpus() itself if nobody did.
+ * smp.h — multiprocessor services: making other CPUs do things (IPIs:
+ * kernel/smp.c, kernel/nmi.c, the reschedule IPI in kernel/sched/core.c).
+ * Which CPUs exist and how they are started is the arch's bring-up API,
+ * <asm/smpboot.h>, included here (with the boot order). docs/smp.md is the
+ * long version.
  *
  * Call-function semantics (as in Linux):
  *   smp_call_function_single(cpu, fn, info, wait)   fn on `cpu` (locally if
@@ -25,49 +16,22 @@
  * (fn and info must stay valid until it ran). Calling with wait=1 while
  * interrupts are off can deadlock (two CPUs waiting for each other), so it
  * is refused with a WARNING and -EDEADLK. Not from NMI context.
- * Tests: ktest smp.call_function, smp.nmi; tests/scenarios/smp-*.scn.
+ * Tests: ktest smp.call_function, smp.nmi (kernel/smp_test.c); tests/scenarios/smp-*.scn.
  */
 #ifndef GRACE_SMP_H
 #define GRACE_SMP_H
 
+#include <asm/smpboot.h>
 #include <grace/cpuhotplug.h>
 #include <grace/cpumask.h>
 #include <grace/percpu.h>
 #include <grace/types.h>
 
-#define BAD_APICID 0xffffffffu
-
-/* Linux's error numbers, as negative returns. */
-#define SMP_ENXIO   6
-#define SMP_EDEADLK 35
-
-/* ---- discovery and bring-up (arch/x86_64/smpboot.c) ---- */
-
-/* Highest possible CPU number + 1: loops over per-CPU data may stop here. */
-extern unsigned int nr_cpu_ids;
-/* maxcpus=: how many CPUs (boot CPU included) come online at boot. */
-extern unsigned int setup_max_cpus;
-/* cpu -> APIC ID (BAD_APICID when not possible); read by the AP trampoline. */
-extern u32 cpu_apicid[NR_CPUS];
-
-static inline u32 cpu_physical_id(unsigned int cpu)
-{
-	return cpu < NR_CPUS ? cpu_apicid[cpu] : BAD_APICID;
-}
-/* APIC ID -> logical CPU number, or -1. */
-int apicid_to_cpu(u32 apic_id);
-
-void smp_prepare_cpus(void);
-void smp_init(void);
-void smp_cpus_done(void);
-
-/* The AP's C entry, from boot/trampoline.asm; never returns. */
-__attribute__((noreturn)) void start_secondary(unsigned int cpu);
 /*
  * The idle loop an AP enters once online (the scheduler's). It reports
  * CPUHP_AP_ONLINE_IDLE through cpuhp_online_idle(state), and when its CPU
  * has left the online mask it calls cpuhp_report_idle_dead() then
- * arch_play_dead(). smpboot.c has a weak fallback for before the scheduler.
+ * arch_play_dead(). Defined in kernel/sched/idle.c.
  */
 __attribute__((noreturn)) void cpu_startup_entry(enum cpuhp_state state);
 
@@ -87,15 +51,21 @@ int smp_call_function_single(unsigned int cpu, smp_call_func_t func, void *info,
 void smp_call_function_many(const struct cpumask *mask, smp_call_func_t func, void *info, int wait);
 void smp_call_function(smp_call_func_t func, void *info, int wait); /* all others */
 void on_each_cpu(smp_call_func_t func, void *info, int wait);
-/* Register the IPI handler and the CPUHP_SMPCFD_* hotplug states. */
+/* Register the IPI handler and the boot CPU's call-function data (the
+ * CPUHP_SMPCFD_* states do it for the others). */
 void smp_cfd_init(void);
 /* Run every call queued for this CPU (IPI handler; DYING callback). */
 void flush_smp_call_function_queue(void);
 
-/* ---- other IPIs (kernel/smp.c) ---- */
+/* ---- reschedule IPI (kernel/sched/core.c) ---- */
 
-/* RESCHEDULE_VECTOR to `cpu`; the scheduler installs the handler. */
+/* RESCHEDULE_VECTOR to `cpu`. */
 void smp_send_reschedule(unsigned int cpu);
+
+/* ---- NMIs (kernel/nmi.c) ---- */
+
+/* Install the NMI handler that serves the requests below. */
+void nmi_ipi_init(void);
 /* A raw NMI to one CPU (delivery mode NMI; the vector is ignored). */
 void smp_send_nmi(unsigned int cpu);
 /*
@@ -114,5 +84,7 @@ bool trigger_single_cpu_backtrace(unsigned int cpu);
 bool trigger_all_cpu_backtrace(void);
 /* Stop every other CPU (NMI; they halt with interrupts off) — for panic. */
 void smp_stop_other_cpus(void);
+/* NMI `cpu` with nothing to do but count it; false if no answer in `ms`. */
+bool smp_nmi_ping(unsigned int cpu, unsigned int ms);
 
 #endif

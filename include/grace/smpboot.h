@@ -44,10 +44,8 @@ struct smp_hotplug_thread {
 int smpboot_register_percpu_thread(struct smp_hotplug_thread *plug_thread);
 void smpboot_unregister_percpu_thread(struct smp_hotplug_thread *plug_thread);
 
-/* Hotplug hooks (called by the scheduler's state callbacks). */
+/* Called by the scheduler's CPUHP_CREATE_THREADS startup; the
+ * CPUHP_AP_SMPBOOT_THREADS callbacks are declared in <grace/cpuhotplug.h>. */
 int smpboot_create_threads(unsigned int cpu);
-int smpboot_unpark_threads(unsigned int cpu);
-int smpboot_park_threads(unsigned int cpu);
-void smpboot_init(void);
 
 #endif

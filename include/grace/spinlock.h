@@ -82,12 +82,18 @@ static __always_inline bool spin_trylock(spinlock_t *l)
 	return true;
 }
 
-static __always_inline void spin_lock(spinlock_t *l)
+/* Acquire without disabling preemption (the caller has done it). */
+static __always_inline void raw_spin_lock(spinlock_t *l)
 {
-	preempt_disable();
 	spin_debug_before_acquire(l);
 	queued_spin_lock(&l->q);
 	spin_debug_acquire(l);
+}
+
+static __always_inline void spin_lock(spinlock_t *l)
+{
+	preempt_disable();
+	raw_spin_lock(l);
 }
 
 /* Release without the preemption point (the caller supplies it). */

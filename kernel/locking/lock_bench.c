@@ -37,6 +37,7 @@
 #include <grace/cpumask.h>
 #include <grace/delay.h>
 #include <grace/kthread.h>
+#include <grace/lock_types.h>
 #include <grace/param.h>
 #include <grace/preempt.h>
 #include <grace/printk.h>
@@ -45,7 +46,6 @@
 #include <grace/random.h>
 #include <grace/sched.h>
 #include <grace/shell.h>
-#include <grace/simple_locks.h>
 #include <grace/smp.h>
 #include <grace/string.h>
 #include <grace/time.h>
@@ -65,11 +65,14 @@ enum bl_type { BL_TAS, BL_TICKET, BL_QSPIN, BL_PVQSPIN, BL_PVIPI, BL_NR };
 static const char *const bl_names[BL_NR] = { "tas", "ticket", "qspinlock", "pvqspinlock",
 					     "pvqspinlock_ipi" };
 
-static union {
-	tas_lock_t tas;
-	ticket_lock_t ticket;
-	struct qspinlock q;
-} bl_lock;
+static union any_lock bl_lock;
+
+/* The lock a benchmark type runs on: pvqspinlock is the same spinlock_t
+ * with a paravirt backend installed (bl_backend_for). */
+static __always_inline enum lock_type bl_lock_type(enum bl_type t)
+{
+	return t == BL_TAS ? LOCK_TAS : t == BL_TICKET ? LOCK_TICKET : LOCK_QSPINLOCK;
+}
 
 /* The shared data the critical section writes: the counter and one line. */
 static struct {
@@ -79,27 +82,17 @@ static struct {
 
 static __always_inline void bl_acquire(enum bl_type t)
 {
-	if (t == BL_TAS)
-		tas_spin_lock(&bl_lock.tas);
-	else if (t == BL_TICKET)
-		ticket_spin_lock(&bl_lock.ticket);
-	else
-		queued_spin_lock(&bl_lock.q);
+	any_lock_acquire(bl_lock_type(t), &bl_lock);
 }
 
 static __always_inline void bl_release(enum bl_type t)
 {
-	if (t == BL_TAS)
-		tas_spin_unlock(&bl_lock.tas);
-	else if (t == BL_TICKET)
-		ticket_spin_unlock(&bl_lock.ticket);
-	else
-		queued_spin_unlock(&bl_lock.q);
+	any_lock_release(bl_lock_type(t), &bl_lock);
 }
 
-static void bl_init(void)
+static void bl_init(enum bl_type t)
 {
-	memset(&bl_lock, 0, sizeof(bl_lock));
+	any_lock_init(bl_lock_type(t), &bl_lock);
 	memset(&bl_shared, 0, sizeof(bl_shared));
 }
 
@@ -215,7 +208,7 @@ static struct bl_result bench_contended(enum bl_type t, unsigned int n, unsigned
 	unsigned int cpu, i = 0;
 	u64 sum = 0, max = 0, min = ~0ULL, maxwait = 0, last = 0;
 
-	bl_init();
+	bl_init(t);
 	memset(br.w, 0, sizeof(br.w[0]) * n);
 	br.type = t;
 	br.hold_cycles = tsc_khz * (u64)bench_hold_ns / 1000000ULL;
@@ -278,7 +271,7 @@ int bench_locks(unsigned int ms)
 	for (int t = 0; t < BL_NR; t++) {
 		if (!bl_backend_for((enum bl_type)t, pv))
 			continue;
-		bl_init();
+		bl_init((enum bl_type)t);
 		printk("BENCH lock_uncontended_%s %llu cycles\n", bl_names[t],
 		       (unsigned long long)bench_uncontended((enum bl_type)t));
 	}

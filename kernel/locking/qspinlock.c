@@ -27,7 +27,6 @@
 #include <grace/percpu.h>
 #include <grace/qspinlock.h>
 #include <grace/qspinlock_pv.h>
-#include <grace/simple_locks.h>
 #include "lock_env.h"
 
 struct qnode_cpu qnodes[NR_CPUS_MAX];
@@ -256,17 +255,3 @@ void pv_lock_ops_install(const struct pv_lock_ops *ops)
 	 * the caller guarantees no CPU is in a slow path right now. */
 	__atomic_store_n(&qspinlock_pv_active, ops->backend != PV_NATIVE, __ATOMIC_SEQ_CST);
 }
-
-/* ---- the queued spinlock behind struct lock_ops (benchmarks, torture) ---- */
-
-static void qspin_init_op(void *l) { *(struct qspinlock *)l = (struct qspinlock)__QSPINLOCK_INIT; }
-static void qspin_lock_op(void *l) { queued_spin_lock(l); }
-static bool qspin_trylock_op(void *l) { return queued_spin_trylock(l); }
-static void qspin_unlock_op(void *l) { queued_spin_unlock(l); }
-static bool qspin_is_locked_op(void *l) { return queued_spin_is_locked(l); }
-
-const struct lock_ops qspinlock_lock_ops = {
-	.name = "qspinlock", .size = sizeof(struct qspinlock), .init = qspin_init_op,
-	.lock = qspin_lock_op, .trylock = qspin_trylock_op, .unlock = qspin_unlock_op,
-	.is_locked = qspin_is_locked_op,
-};

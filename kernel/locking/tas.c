@@ -41,15 +41,3 @@ bool tas_spin_is_locked(tas_lock_t *l)
 {
 	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED) != 0;
 }
-
-static void tas_init_op(void *l) { tas_spin_lock_init(l); }
-static void tas_lock_op(void *l) { tas_spin_lock(l); }
-static bool tas_trylock_op(void *l) { return tas_spin_trylock(l); }
-static void tas_unlock_op(void *l) { tas_spin_unlock(l); }
-static bool tas_is_locked_op(void *l) { return tas_spin_is_locked(l); }
-
-const struct lock_ops tas_lock_ops = {
-	.name = "tas", .size = sizeof(tas_lock_t), .init = tas_init_op,
-	.lock = tas_lock_op, .trylock = tas_trylock_op, .unlock = tas_unlock_op,
-	.is_locked = tas_is_locked_op,
-};

@@ -56,15 +56,3 @@ bool ticket_spin_is_locked(ticket_lock_t *l)
 	return __atomic_load_n(&l->owner, __ATOMIC_RELAXED) !=
 	       __atomic_load_n(&l->next, __ATOMIC_RELAXED);
 }
-
-static void ticket_init_op(void *l) { ticket_spin_lock_init(l); }
-static void ticket_lock_op(void *l) { ticket_spin_lock(l); }
-static bool ticket_trylock_op(void *l) { return ticket_spin_trylock(l); }
-static void ticket_unlock_op(void *l) { ticket_spin_unlock(l); }
-static bool ticket_is_locked_op(void *l) { return ticket_spin_is_locked(l); }
-
-const struct lock_ops ticket_lock_ops = {
-	.name = "ticket", .size = sizeof(ticket_lock_t), .init = ticket_init_op,
-	.lock = ticket_lock_op, .trylock = ticket_trylock_op, .unlock = ticket_unlock_op,
-	.is_locked = ticket_is_locked_op,
-};

@@ -37,10 +37,12 @@
  * Tests: ktests sched.* (sched_test.c); hotplug.bind and the hotplug torture
  * exercise migration.
  */
+#include <asm/apic.h>
 #include <asm/barrier.h>
 #include <asm/cpu.h>
 #include <asm/irq_vectors.h>
 #include <grace/backtrace.h>
+#include <grace/errno.h>
 #include <grace/irq.h>
 #include <grace/kthread.h>
 #include <grace/mm.h>
@@ -48,6 +50,7 @@
 #include <grace/param.h>
 #include <grace/printk.h>
 #include <grace/sched.h>
+#include <grace/smp.h>
 #include <grace/smpboot.h>
 #include <grace/string.h>
 #include <grace/timer.h>
@@ -529,16 +532,11 @@ static void scheduler_ipi(struct pt_regs *regs, void *data)
 	this_rq()->nr_ipis++;
 }
 
-/* FALLBACK until the watchdog lands (kernel/watchdog.c replaces it). */
-__weak void watchdog_touch(void)
+/* The sender's half: RESCHEDULE_VECTOR to `cpu` (handled just above). */
+void smp_send_reschedule(unsigned int cpu)
 {
-}
-
-/* FALLBACK until the smp branch lands: a single CPU needs no IPI. The real
- * smp_send_reschedule() (kernel/smp.c) replaces this one at link time. */
-__weak void smp_send_reschedule(unsigned int cpu)
-{
-	(void)cpu;
+	if (cpu < nr_cpu_ids && cpu_online(cpu))
+		lapic_send_ipi(cpu_physical_id(cpu), APIC_ICR_FIXED, RESCHEDULE_VECTOR);
 }
 
 /* ---- affinity -------------------------------------------------------------------------------- */
@@ -568,7 +566,7 @@ int set_cpus_allowed_ptr(struct task_struct *p, const struct cpumask *mask)
 	bool any = false;
 
 	if (p->flags & (PF_IDLE | PF_STOPPER))
-		return -22;
+		return -EINVAL;
 	for_each_cpu(cpu, mask) {
 		if (cpumask_test_cpu(cpu, valid)) {
 			any = true;
@@ -576,7 +574,7 @@ int set_cpus_allowed_ptr(struct task_struct *p, const struct cpumask *mask)
 		}
 	}
 	if (!any)
-		return -22;   /* EINVAL: no CPU of the mask can take it now */
+		return -EINVAL;   /* no CPU of the mask can take it now */
 
 	unsigned long flags = local_irq_save();
 	struct rq *rq = task_rq_lock(p);
@@ -880,27 +878,24 @@ unsigned int jiffies_to_msecs(unsigned long j)
 /*
  * The boot CPU: every possible CPU gets a runqueue, kmain's context becomes
  * CPU 0's idle task "swapper/0" (it must not sleep: rest_init() hands the
- * rest of boot to a real thread), and the boot CPU is active.
- * Call after setup_per_cpu_areas() (possible mask known) and irq_init().
+ * rest of boot to a real thread).
+ * Call after smp_prepare_cpus() (masks and per-CPU areas) and irq_init().
  */
 void sched_init(void)
 {
 	unsigned int cpu;
 
-	/* The boot CPU is possible, present, online and active by definition. */
-	cpumask_set_cpu(0, &cpu_possible_mask);
-	cpumask_set_cpu(0, &cpu_present_mask);
+	/* smp_prepare_cpus() made the boot CPU possible, present, online and
+	 * active; every possible CPU is known. */
+	DEBUG_CHECK(cpumask_test_cpu(0, &cpu_active_mask));
 	for_each_possible_cpu(cpu)
 		rq_init(cpu);
 	task_init_common(&init_task, "swapper/0");
 	init_idle(&init_task, 0);
-	cpumask_set_cpu(0, &cpu_online_mask);
-	cpumask_set_cpu(0, &cpu_active_mask);
 	if (request_irq_vector(RESCHEDULE_VECTOR, scheduler_ipi, NULL, "resched"))
 		printk("sched: reschedule vector %#x already taken\n", RESCHEDULE_VECTOR);
 	init_timers();
 	sched_hotplug_init();
-	smpboot_init();
 	sched_ready = true;
 	printk("sched: per-CPU runqueues, time slice %d ticks, preemption %s\n",
 	       sched_timeslice, sched_preempt ? "on" : "off");

@@ -11,7 +11,7 @@
  *                            runqueue takes tasks; teardown = DYING: below.
  *   CPUHP_AP_ACTIVE          startup: the CPU is active — from now on any
  *                            task may be placed there (set_cpus_allowed_ptr
- *                            succeeds: seed 004's "bind right after cpu_up").
+ *                            succeeds: "bind right after cpu_up", ktest hotplug.bind).
  *                            teardown (on the AP's hotplug thread): inactive,
  *                            then every queued task that may run elsewhere
  *                            is moved away; only per-CPU kthreads and tasks
@@ -28,6 +28,7 @@
  */
 #include <asm/cpu.h>
 #include <grace/cpuhotplug.h>
+#include <grace/errno.h>
 #include <grace/mm.h>
 #include <grace/printk.h>
 #include <grace/sched.h>
@@ -38,7 +39,7 @@
 
 static struct task_struct *idle_tasks[NR_CPUS];
 
-static int sched_create_threads(unsigned int cpu)
+int sched_create_threads(unsigned int cpu)
 {
 	struct task_struct *idle = idle_tasks[cpu];
 
@@ -46,7 +47,7 @@ static int sched_create_threads(unsigned int cpu)
 		if (!idle) {
 			idle = kzalloc(sizeof(*idle));
 			if (!idle)
-				return -12;  /* ENOMEM */
+				return -ENOMEM;
 			char name[TASK_COMM_LEN];
 
 			snprintf(name, sizeof(name), "swapper/%u", cpu);
@@ -71,7 +72,7 @@ static int sched_create_threads(unsigned int cpu)
 	return smpboot_create_threads(cpu);
 }
 
-static int sched_dead_cpu(unsigned int cpu)
+int sched_dead_cpu(unsigned int cpu)
 {
 	unsigned int left = sched_migrate_tasks_away(cpu, true);
 
@@ -80,25 +81,25 @@ static int sched_dead_cpu(unsigned int cpu)
 	return 0;
 }
 
-static int sched_cpu_starting(unsigned int cpu)
+int sched_cpu_starting(unsigned int cpu)
 {
 	(void)cpu;
 	return 0;
 }
 
-static int sched_cpu_dying(unsigned int cpu)
+int sched_cpu_dying(unsigned int cpu)
 {
 	sched_migrate_tasks_away(cpu, true);
 	return 0;
 }
 
-static int sched_cpu_activate(unsigned int cpu)
+int sched_cpu_activate(unsigned int cpu)
 {
 	cpumask_set_cpu(cpu, &cpu_active_mask);
 	return 0;
 }
 
-static int sched_cpu_deactivate(unsigned int cpu)
+int sched_cpu_deactivate(unsigned int cpu)
 {
 	cpumask_clear_cpu(cpu, &cpu_active_mask);
 	/* The cleared bit is visible to every wake-up that takes this CPU's
@@ -112,10 +113,4 @@ static int sched_cpu_deactivate(unsigned int cpu)
 void sched_hotplug_init(void)
 {
 	idle_tasks[0] = idle_task(0);
-	cpuhp_setup_state_nocalls(CPUHP_CREATE_THREADS, "threads:prepare",
-				  sched_create_threads, sched_dead_cpu);
-	cpuhp_setup_state_nocalls(CPUHP_AP_SCHED_STARTING, "sched:starting",
-				  sched_cpu_starting, sched_cpu_dying);
-	cpuhp_setup_state_nocalls(CPUHP_AP_ACTIVE, "sched:active",
-				  sched_cpu_activate, sched_cpu_deactivate);
 }

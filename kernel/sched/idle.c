@@ -28,6 +28,7 @@
  * Test: every scenario (idle CPUs halt); hotplug tests (play dead).
  */
 #include <asm/cpu.h>
+#include <asm/smpboot.h>
 #include <grace/cpuhotplug.h>
 #include <grace/kthread.h>
 #include <grace/panic.h>

@@ -51,6 +51,7 @@
 #include <grace/delay.h>
 #include <grace/irq.h>
 #include <grace/kthread.h>
+#include <grace/lock_types.h>
 #include <grace/lockstat.h>
 #include <grace/mm.h>
 #include <grace/param.h>
@@ -89,9 +90,6 @@ param_int("locktorture.stall_s", lt_stall_s, 1, 3600, "a writer without progress
 param_int("locktorture.long_hold_us", lt_long_hold_us, 0, 1000000, "length of the rare long holds");
 param_bool("locktorture.poweroff", lt_poweroff, "power off with the verdict when torture.lock=1 ends");
 
-enum lt_type { LT_QSPINLOCK, LT_TAS, LT_TICKET };
-static const char *const lt_type_names[] = { "qspinlock", "tas", "ticket" };
-
 struct lt_writer {
 	struct task_struct *task;
 	unsigned int id, cpu;
@@ -104,7 +102,7 @@ struct lt_writer {
 };
 
 static struct {
-	enum lt_type type;
+	enum lock_type type;
 	const char *backend;
 	unsigned int nr_writers;
 	struct lt_writer *w;
@@ -113,11 +111,7 @@ static struct {
 	int errors;              /* failures of any kind */
 } lt;
 
-static union {
-	spinlock_t sl;
-	tas_lock_t tas;
-	ticket_lock_t ticket;
-} lt_lock;
+static union any_lock lt_lock;
 
 /* ---- small helpers ---- */
 
@@ -129,36 +123,14 @@ static void lt_error(const char *what)
 
 static void lt_lock_acquire(void)
 {
-	switch (lt.type) {
-	case LT_QSPINLOCK:
-		spin_lock(&lt_lock.sl);
-		break;
-	case LT_TAS:
-		preempt_disable();
-		tas_spin_lock(&lt_lock.tas);
-		break;
-	case LT_TICKET:
-		preempt_disable();
-		ticket_spin_lock(&lt_lock.ticket);
-		break;
-	}
+	preempt_disable();
+	any_lock_acquire(lt.type, &lt_lock);
 }
 
 static void lt_lock_release(void)
 {
-	switch (lt.type) {
-	case LT_QSPINLOCK:
-		spin_unlock(&lt_lock.sl);
-		break;
-	case LT_TAS:
-		tas_spin_unlock(&lt_lock.tas);
-		preempt_enable();
-		break;
-	case LT_TICKET:
-		ticket_spin_unlock(&lt_lock.ticket);
-		preempt_enable();
-		break;
-	}
+	any_lock_release(lt.type, &lt_lock);
+	preempt_enable();
 }
 
 /*
@@ -229,16 +201,6 @@ static void nest_nmi(struct pt_regs *regs)
 	__atomic_add_fetch(&chain_done[NEST_LEVELS], 1, __ATOMIC_RELEASE);
 }
 
-/* Wait up to `ms` for cond(); false on timeout. */
-#define wait_cond(cond, ms) ({ \
-	u64 __dl = ktime_get_ns() + (u64)(ms) * 1000000ULL; \
-	bool __ok = true; \
-	while (!(cond)) { \
-		if (ktime_get_ns() > __dl) { __ok = (cond); break; } \
-		cpu_relax(); \
-	} \
-	__ok; })
-
 static bool tail_is(spinlock_t *l, unsigned int cpu, unsigned int idx)
 {
 	u32 v = queued_spin_value(&l->q);
@@ -287,12 +249,12 @@ static bool nest_chain(unsigned int target)
 	hold_pending(&nest_nmi_lock);
 
 	__atomic_store_n(&chain_req[target], 1, __ATOMIC_RELEASE);
-	if (!wait_cond(tail_is(&nest_lock[0], target, 0), 1000)) {
+	if (!spin_until(tail_is(&nest_lock[0], target, 0), 1000)) {
 		if (__atomic_exchange_n(&chain_req[target], 0, __ATOMIC_ACQ_REL)) {
 			chain_st.skipped++;   /* its writer never came round: not a failure */
 			goto release;
 		}
-		if (!wait_cond(tail_is(&nest_lock[0], target, 0), 4000)) {
+		if (!spin_until(tail_is(&nest_lock[0], target, 0), 4000)) {
 			snprintf(msg, sizeof(msg), "chain: CPU %u did not queue on L0 with node 0", target);
 			lt_error(msg);
 			ok = false;
@@ -302,7 +264,7 @@ static bool nest_chain(unsigned int target)
 	reached = 1;
 	for (k = 1; k < NEST_LEVELS; k++) {
 		kick_nest_ipi(target, k);
-		if (!wait_cond(tail_is(&nest_lock[k], target, k), 5000)) {
+		if (!spin_until(tail_is(&nest_lock[k], target, k), 5000)) {
 			snprintf(msg, sizeof(msg), "chain: CPU %u did not queue on L%u with node %u",
 				 target, k, k);
 			lt_error(msg);
@@ -311,12 +273,12 @@ static bool nest_chain(unsigned int target)
 		}
 		reached = k + 1;
 	}
-	if (!wait_cond(smp_send_nmi_call(target, nest_nmi), 1000)) {
+	if (!spin_until(smp_send_nmi_call(target, nest_nmi), 1000)) {
 		lt_error("chain: could not send the NMI");
 		ok = false;
 		goto release;
 	}
-	if (!wait_cond(READ_ONCE(qnodes[target].nesting) >= _Q_MAX_NODES + 1, 5000)) {
+	if (!spin_until(READ_ONCE(qnodes[target].nesting) >= _Q_MAX_NODES + 1, 5000)) {
 		snprintf(msg, sizeof(msg), "chain: CPU %u's NMI did not reach the overflow path", target);
 		lt_error(msg);
 		ok = false;
@@ -330,7 +292,7 @@ release:
 	drop_pending(&nest_nmi_lock);
 	spin_unlock(&nest_nmi_lock);
 	if (reached > NEST_LEVELS &&
-	    !wait_cond(__atomic_load_n(&chain_done[NEST_LEVELS], __ATOMIC_ACQUIRE) > done[NEST_LEVELS], 5000)) {
+	    !spin_until(__atomic_load_n(&chain_done[NEST_LEVELS], __ATOMIC_ACQUIRE) > done[NEST_LEVELS], 5000)) {
 		lt_error("chain: the NMI never got its lock");
 		ok = false;
 	}
@@ -338,7 +300,7 @@ release:
 		drop_pending(&nest_lock[k]);
 		spin_unlock(&nest_lock[k]);
 		if (k < reached &&
-		    !wait_cond(__atomic_load_n(&chain_done[k], __ATOMIC_ACQUIRE) > done[k], 5000)) {
+		    !spin_until(__atomic_load_n(&chain_done[k], __ATOMIC_ACQUIRE) > done[k], 5000)) {
 			snprintf(msg, sizeof(msg), "chain: level %u on CPU %u never got its lock", k, target);
 			lt_error(msg);
 			ok = false;
@@ -497,16 +459,6 @@ static void lt_interval(u64 now)
 	       fail || lt.errors ? " !!!" : "");
 }
 
-static bool lt_parse_type(const char *s, enum lt_type *t)
-{
-	for (unsigned int i = 0; i < ARRAY_SIZE(lt_type_names); i++)
-		if (!strcmp(s, lt_type_names[i])) {
-			*t = (enum lt_type)i;
-			return true;
-		}
-	return false;
-}
-
 /* Per-CPU torture timers (stall check; irq/NMI locks) and the nest vectors. */
 static void lt_setup_irq(bool on)
 {
@@ -543,7 +495,7 @@ int locktorture_run(const char *type, int seconds)
 	enum lock_class cls;
 
 	memset(&lt, 0, sizeof(lt));
-	if (!lt_parse_type(type, &lt.type)) {
+	if (!lock_type_parse(type, &lt.type)) {
 		printk("locktorture: unknown lock type \"%s\" (qspinlock|tas|ticket)\n", type);
 		return -1;
 	}
@@ -553,24 +505,20 @@ int locktorture_run(const char *type, int seconds)
 		printk("locktorture: no memory for %u writers\n", lt.nr_writers);
 		return -1;
 	}
-	switch (lt.type) {
-	case LT_QSPINLOCK: spin_lock_init(&lt_lock.sl); break;
-	case LT_TAS: tas_spin_lock_init(&lt_lock.tas); break;
-	case LT_TICKET: ticket_spin_lock_init(&lt_lock.ticket); break;
-	}
+	any_lock_init(lt.type, &lt_lock);
 	cs_reset(&writer_cs);
 	cs_reset(&irq_cs);
 	cs_reset(&nmi_cs);
 	memset(&chain_st, 0, sizeof(chain_st));
-	lt.backend = lt.type == LT_QSPINLOCK ? pv_lock_ops.name : "none";
-	cls = lt.type == LT_TAS ? LOCK_CLASS_TAS : lt.type == LT_TICKET ? LOCK_CLASS_TICKET :
+	lt.backend = lt.type == LOCK_QSPINLOCK ? pv_lock_ops.name : "none";
+	cls = lt.type == LOCK_TAS ? LOCK_CLASS_TAS : lt.type == LOCK_TICKET ? LOCK_CLASS_TICKET :
 	      lockstat_qspinlock_class();
 	for (i = 0; i < LS_NR_EVENTS; i++)
 		ev0[i] = lockstat_total(cls, (enum lockstat_event)i);
 	/* The chain's locks are spinlock_t whatever the type under test. */
 	ovf0 = lockstat_total(lockstat_qspinlock_class(), LS_NEST_OVERFLOW);
 	printk("locktorture: type %s, backend %s, %u writers on %u CPUs, %d s, interval %d s, "
-	       "irq/NMI locks %s\n", lt_type_names[lt.type], lt.backend, lt.nr_writers, online,
+	       "irq/NMI locks %s\n", lock_type_name(lt.type), lt.backend, lt.nr_writers, online,
 	       seconds, lt_interval_s, lt_irq ? "on" : "off");
 
 	lt.start_ns = ktime_get_ns();
@@ -637,7 +585,7 @@ int locktorture_run(const char *type, int seconds)
 
 		/* A writer stuck in the lock (an injected bug) never exits: report
 		 * it and leave it rather than hang the verdict. */
-		if (!wait_cond(__atomic_load_n(&w->exited, __ATOMIC_ACQUIRE), 3000) ) {
+		if (!spin_until(__atomic_load_n(&w->exited, __ATOMIC_ACQUIRE), 3000) ) {
 			char msg[80];
 
 			snprintf(msg, sizeof(msg), "writer %u on CPU %u is stuck in the lock (stall)",

@@ -1,5 +1,5 @@
 /*
- * cpuhp_shell.c — the shell's window on the hotplug state machine.
+ * cpuhp_cmd.c — the shell's window on the hotplug state machine.
  *
  *   cpus                      every possible CPU: masks, state, target
  *   cpu offline N | online N  walk CPU N to OFFLINE / ONLINE
@@ -9,6 +9,11 @@
  *
  * Every command validates its arguments and explains a refusal; the state
  * machine prints what it does (including rollbacks) itself.
+ *
+ * The same window for code: cpuhp_describe(), cpuhp_cpu_info() and
+ * cpuhp_state_parse() read the table and the per-CPU state for the shell,
+ * the ktests (kernel/cpuhp_test.c) and the hotplug torture.
+ * Tests: scenario hotplug-target (the commands), ktest hotplug.refuse.
  */
 #include <grace/cpuhotplug.h>
 #include <grace/cpumask.h>
@@ -17,6 +22,49 @@
 #include <grace/shell.h>
 #include <grace/string.h>
 #include <grace/time.h>
+
+#include "cpuhp.h"
+
+/* ---- introspection -------------------------------------------------------- */
+
+enum cpuhp_state cpuhp_state_parse(const char *s)
+{
+	long long n;
+
+	if (!kstrtoll(s, 0, &n))
+		return n >= 0 && n < CPUHP_NR_STATES ? (enum cpuhp_state)n : CPUHP_INVALID;
+	for (int i = 0; i < CPUHP_NR_STATES; i++)
+		if (cpuhp_hp_states[i].name && !strcmp(cpuhp_hp_states[i].name, s))
+			return (enum cpuhp_state)i;
+	return CPUHP_INVALID;
+}
+
+void cpuhp_describe(enum cpuhp_state s, struct cpuhp_state_info *info)
+{
+	static const char *const sec[] = { "prepare", "bringup", "starting", "teardown", "online" };
+
+	info->name = cpuhp_state_name(s);
+	info->section = sec[cpuhp_section_of(s)];
+	info->has_startup = cpuhp_hp_states[s].startup != NULL;
+	info->has_teardown = cpuhp_hp_states[s].teardown != NULL;
+	info->may_fail_up = cpuhp_step_may_fail(s, true);
+	info->may_fail_down = cpuhp_step_may_fail(s, false);
+	info->can_rest = cpuhp_state_is_target(s);
+	info->used = cpuhp_hp_states[s].name != NULL;
+}
+
+void cpuhp_cpu_info(unsigned int cpu, enum cpuhp_state *state, enum cpuhp_state *target,
+		    enum cpuhp_state *fail, u64 *last_ns)
+{
+	struct cpuhp_cpu_state *st = per_cpu_ptr(&cpuhp_state, cpu);
+
+	*state = READ_ONCE(st->state);
+	*target = READ_ONCE(st->target);
+	*fail = READ_ONCE(st->fail);
+	*last_ns = st->last_ns;
+}
+
+/* ---- shell commands ------------------------------------------------------- */
 
 static int parse_cpu(const char *s, unsigned int *cpu)
 {

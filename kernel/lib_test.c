@@ -1,5 +1,5 @@
 /*
- * lib_tests.c — in-kernel tests of lib/: vsnprintf formats, kstrtoull and
+ * lib_test.c — in-kernel tests of lib/: vsnprintf formats, kstrtoull and
  * kstrtoll edge cases, the command-line tokenizer and the shell's word
  * splitter. The same code is tested on the host (tests/unit/); running it here
  * checks it as the kernel compiler built it (no SSE, -mcmodel=kernel, -O2).

@@ -1,5 +1,5 @@
 /*
- * qspinlock_ktest.c — in-kernel checks of the queued spinlock's lock word on
+ * qspinlock_test.c — in-kernel checks of the queued spinlock's lock word on
  * one CPU: every uncontended transition lands on the documented
  * (tail, pending, locked) triple, in whichever unlock form (native store or
  * PV cmpxchg) the booted backend uses. The concurrent behaviour is proven on

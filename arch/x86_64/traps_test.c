@@ -1,5 +1,5 @@
 /*
- * traps_ktest.c — in-kernel tests of the trap and interrupt paths.
+ * traps_test.c — in-kernel tests of the trap and interrupt paths.
  *
  *   traps.irq_dispatch   `int $n` on a dynamic vector reaches the registered
  *                        handler with in_irq() true, counts it, and the

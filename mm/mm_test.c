@@ -1,5 +1,5 @@
 /*
- * mm_ktest.c — in-kernel tests of memory management (`ktest=mm`).
+ * mm_test.c — in-kernel tests of memory management (`ktest=mm`).
  *
  * They run on the final page tables, after boot: page allocator traffic
  * checked against the buddy invariants, every heap class, the permissions
