@@ -140,6 +140,7 @@ struct bp_desc {
 	unsigned int nr;
 	text_poke_emulate_fn emulate;
 	void *arg;
+	void (*sync)(void);
 };
 static struct bp_desc bp_desc_storage;
 static struct bp_desc *bp_desc;   /* NULL when no batch is in flight */
@@ -189,9 +190,9 @@ bool poke_int3_handler(struct pt_regs *regs)
 	d = __atomic_load_n(&bp_desc, __ATOMIC_SEQ_CST);
 	if (d && (tp = bp_lookup(d, site))) {
 		in = d->emulate ? d->emulate(tp, regs, d->arg) : &tp->new_insn;
-		if (unlikely(tp_bugs & TPBUG_EMULATE_OLD))
+		if (unlikely(tp_bugs & TPBUG_EMULATE_OLD) && in)
 			in = &tp->old_insn;   /* INJECTED BUG: emulate the old instruction */
-		done = int3_emulate(regs, in, site);
+		done = in ? int3_emulate(regs, in, site) : true;
 		__atomic_add_fetch(&text_poke_stats.int3_hits, 1, __ATOMIC_RELAXED);
 		if (in_nmi())
 			__atomic_add_fetch(&text_poke_stats.int3_hits_nmi, 1, __ATOMIC_RELAXED);
@@ -224,39 +225,58 @@ static void step_sync(unsigned int step, struct text_poke_loc *tp, unsigned int 
 	trace(step, tp, nr);
 	if (step == 2 && (tp_bugs & TPBUG_SKIP_SYNC))
 		return;   /* INJECTED BUG: no sync after the tails */
-	text_poke_sync();
+	if (bp_desc_storage.sync)
+		bp_desc_storage.sync();
+	else
+		text_poke_sync();
 	trace(step | TP_TRACE_SYNC, tp, nr);
 }
+
+static struct text_poke_vec pv_vec[TEXT_POKE_MAX_BATCH];
+static u8 pv_cur[TEXT_POKE_MAX_BATCH][PATCH_INSN_SIZE];
 
 static void write_byte0(struct text_poke_loc *tp, unsigned int nr, bool new)
 {
 	for (unsigned int i = 0; i < nr; i++)
-		text_poke((void *)tp[i].addr, new ? &tp[i].new[0] : &tp[i].old[0], 1);
+		pv_vec[i] = (struct text_poke_vec){ (void *)tp[i].addr,
+						    new ? &tp[i].new[0] : &tp[i].old[0], 1 };
+	text_poke_many(pv_vec, nr);
+}
+
+static void write_int3(struct text_poke_loc *tp, unsigned int nr)
+{
+	static const u8 int3 = INT3_INSN_OPCODE;
+
+	for (unsigned int i = 0; i < nr; i++)
+		pv_vec[i] = (struct text_poke_vec){ (void *)tp[i].addr, &int3, 1 };
+	text_poke_many(pv_vec, nr);
 }
 
 /* Write the bytes the sites already hold once more (see "Stale int3"). */
 static void refresh(struct text_poke_loc *tp, unsigned int nr, unsigned int len)
 {
 	for (unsigned int i = 0; i < nr; i++) {
-		u8 cur[PATCH_INSN_SIZE];
-
-		memcpy(cur, (void *)tp[i].addr, len);
-		text_poke((void *)tp[i].addr, cur, len);
+		memcpy(pv_cur[i], (void *)tp[i].addr, len);
+		pv_vec[i] = (struct text_poke_vec){ (void *)tp[i].addr, pv_cur[i], len };
 	}
+	text_poke_many(pv_vec, nr);
 }
 
 static void write_tails(struct text_poke_loc *tp, unsigned int nr)
 {
 	for (unsigned int i = 0; i < nr; i++)
-		text_poke((void *)(tp[i].addr + 1), &tp[i].new[1], PATCH_INSN_SIZE - 1);
+		pv_vec[i] = (struct text_poke_vec){ (void *)(tp[i].addr + 1), &tp[i].new[1],
+						    PATCH_INSN_SIZE - 1 };
+	text_poke_many(pv_vec, nr);
 }
 
-int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr,
-			  text_poke_emulate_fn emulate, int (*after_int3)(void *arg), void *arg)
+int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr, const struct text_poke_ctl *ctl)
 {
-	static const u8 int3 = INT3_INSN_OPCODE;
+	static const struct text_poke_ctl none;
 	int err = 0;
 
+	if (!ctl)
+		ctl = &none;
 	if (!nr)
 		return 0;
 	if (nr > TEXT_POKE_MAX_BATCH)
@@ -282,18 +302,22 @@ int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr,
 		}
 	}
 	text_poke_stats.batches++;
-	bp_desc_storage = (struct bp_desc){ .vec = tp, .nr = nr, .emulate = emulate, .arg = arg };
+	bp_desc_storage = (struct bp_desc){ .vec = tp, .nr = nr, .emulate = ctl->emulate,
+					    .arg = ctl->arg, .sync = ctl->sync };
 	/* Release: the batch is complete before any CPU can find it (pairs
 	 * with the handler's load; the int3 bytes come after this store). */
 	__atomic_store_n(&bp_desc, &bp_desc_storage, __ATOMIC_SEQ_CST);
 
-	for (unsigned int i = 0; i < nr; i++)
-		text_poke((void *)tp[i].addr, &int3, 1);
+	write_int3(tp, nr);
 	step_sync(1, tp, nr);
-	refresh(tp, nr, 1);
+	refresh(tp, nr, PATCH_INSN_SIZE);
+	if (bp_desc_storage.sync)
+		bp_desc_storage.sync();
+	else
+		text_poke_sync();
 
-	if (after_int3)
-		err = after_int3(arg);
+	if (ctl->after_int3)
+		err = ctl->after_int3(ctl->arg);
 	if (err) {
 		/* Give up: the tails are still old; put the old byte 0 back. */
 		write_byte0(tp, nr, false);
@@ -320,7 +344,7 @@ int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr,
 
 int text_poke_bp_batch(struct text_poke_loc *tp, unsigned int nr)
 {
-	return text_poke_bp_batch_ex(tp, nr, NULL, NULL, NULL);
+	return text_poke_bp_batch_ex(tp, nr, NULL);
 }
 
 int text_poke_bp(void *addr, const u8 new[PATCH_INSN_SIZE])

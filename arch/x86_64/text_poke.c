@@ -9,8 +9,11 @@
  *   poke_pml4   a copy of the kernel half of kernel_pml4 (entries 256..511,
  *               refreshed on every poke, so later kernel mappings show
  *               through) plus one low-half slot that only this root has:
- *   POKE_VA     two 4 KiB PTEs, RW + NX, *not* global, mapping the physical
- *               page(s) of the target.
+ *   POKE_VA     a window as large as kernel text: while a poke runs, the
+ *               PTEs of the pages it writes are RW + NX, *not* global, and
+ *               map those text pages (text page i at POKE_VA + i * 4 KiB).
+ * text_poke_many() writes any number of pieces with one pair of CR3 loads,
+ * which is what makes a batch of hundreds of sites cheap.
  *
  * Sequence, interrupts off on the patching CPU (an NMI still works: the
  * kernel half is the same):
@@ -36,8 +39,11 @@
 
 #define POKE_VA 0x0000100000000000UL   /* PML4 slot 32: low half, never used otherwise */
 
-static u64 *poke_pml4, *poke_pt;
+/* The alias covers all of kernel text: page i of text is POKE_VA + i * 4 KiB. */
+#define POKE_MAX_PT 8   /* 16 MiB of text */
+static u64 *poke_pml4, *poke_pt[POKE_MAX_PT];
 static phys_addr_t poke_pml4_phys;
+static unsigned int poke_text_pages;
 struct text_poke_stats text_poke_stats;
 
 static u64 *new_table(phys_addr_t *phys)
@@ -54,33 +60,47 @@ static u64 *new_table(phys_addr_t *phys)
 
 static void poke_root_init(void)
 {
+	unsigned long text = (unsigned long)__text_start & PAGE_MASK;
 	phys_addr_t pdpt_p, pd_p, pt_p;
 	u64 *pdpt, *pd;
 
+	poke_text_pages = (unsigned int)((ALIGN_UP((unsigned long)__text_end, PAGE_SIZE) - text) >> PAGE_SHIFT);
+	if (poke_text_pages > POKE_MAX_PT * 512)
+		panic("text_poke: kernel text (%u pages) larger than the poking window", poke_text_pages);
 	poke_pml4 = new_table(&poke_pml4_phys);
 	pdpt = new_table(&pdpt_p);
 	pd = new_table(&pd_p);
-	poke_pt = new_table(&pt_p);
 	poke_pml4[(POKE_VA >> 39) & 511] = pdpt_p | _PAGE_PRESENT | _PAGE_RW;
 	pdpt[(POKE_VA >> 30) & 511] = pd_p | _PAGE_PRESENT | _PAGE_RW;
-	pd[(POKE_VA >> 21) & 511] = pt_p | _PAGE_PRESENT | _PAGE_RW;
+	for (unsigned int i = 0; i * 512 < poke_text_pages; i++) {
+		poke_pt[i] = new_table(&pt_p);
+		pd[((POKE_VA >> 21) & 511) + i] = pt_p | _PAGE_PRESENT | _PAGE_RW;
+	}
 }
 
-void text_poke(void *addr, const void *bytes, size_t len)
+static u64 *poke_pte(unsigned int page)
 {
-	unsigned long a = (unsigned long)addr, off = a & (PAGE_SIZE - 1), flags;
-	phys_addr_t p0, p1;
+	return &poke_pt[page / 512][page % 512];
+}
+
+static unsigned int text_page(unsigned long a)
+{
+	return (unsigned int)((a - ((unsigned long)__text_start & PAGE_MASK)) >> PAGE_SHIFT);
+}
+
+void text_poke_many(const struct text_poke_vec *v, unsigned int n)
+{
+	unsigned long flags, cr3, ts = (unsigned long)__text_start & PAGE_MASK;
 	const u64 *kpml4;
-	unsigned long cr3;
-	bool ok;
+	unsigned int bad = n;
 
-	if (!len)
-		return;
-	if (len > PAGE_SIZE || a < (unsigned long)__text_start || a + len > (unsigned long)__text_end)
-		panic("text_poke(%p, %zu): not inside kernel text", addr, len);
-	p0 = slow_virt_to_phys(a & PAGE_MASK);
-	p1 = off + len > PAGE_SIZE ? slow_virt_to_phys((a & PAGE_MASK) + PAGE_SIZE) : 0;
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned long a = (unsigned long)v[i].addr;
 
+		if (!v[i].len || v[i].len > PAGE_SIZE || a < (unsigned long)__text_start ||
+		    a + v[i].len > (unsigned long)__text_end)
+			panic("text_poke(%p, %zu): not inside kernel text", v[i].addr, v[i].len);
+	}
 	flags = local_irq_save();
 	if (!poke_pml4)
 		poke_root_init();
@@ -88,13 +108,23 @@ void text_poke(void *addr, const void *bytes, size_t len)
 	for (unsigned int i = 256; i < 512; i++)
 		poke_pml4[i] = kpml4[i];
 	/* RW, NX, not global: only in this root, gone from the TLB at the next CR3 load. */
-	WRITE_ONCE(poke_pt[0], p0 | _PAGE_PRESENT | _PAGE_RW | _PAGE_NX);
-	WRITE_ONCE(poke_pt[1], p1 ? (p1 | _PAGE_PRESENT | _PAGE_RW | _PAGE_NX) : 0);
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned long a = (unsigned long)v[i].addr;
+
+		for (unsigned int p = text_page(a); p <= text_page(a + v[i].len - 1); p++)
+			WRITE_ONCE(*poke_pte(p), slow_virt_to_phys(ts + ((unsigned long)p << PAGE_SHIFT)) |
+				   _PAGE_PRESENT | _PAGE_RW | _PAGE_NX);
+	}
 	cr3 = read_cr3();
 	write_cr3(poke_pml4_phys);
 
-	memcpy((void *)(POKE_VA + off), bytes, len);
-	ok = !memcmp((const void *)(POKE_VA + off), bytes, len) && !memcmp(addr, bytes, len);
+	for (unsigned int i = 0; i < n; i++) {
+		void *alias = (void *)(POKE_VA + ((unsigned long)v[i].addr - ts));
+
+		memcpy(alias, v[i].bytes, v[i].len);
+		if (bad == n && (memcmp(alias, v[i].bytes, v[i].len) || memcmp(v[i].addr, v[i].bytes, v[i].len)))
+			bad = i;
+	}
 #ifdef CONFIG_DEBUG
 	{
 		unsigned long wx = kernel_find_wx_page();
@@ -104,13 +134,25 @@ void text_poke(void *addr, const void *bytes, size_t len)
 			      "page tables while patching", wx);
 	}
 #endif
-	WRITE_ONCE(poke_pt[0], 0);
-	WRITE_ONCE(poke_pt[1], 0);
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned long a = (unsigned long)v[i].addr;
+
+		for (unsigned int p = text_page(a); p <= text_page(a + v[i].len - 1); p++)
+			WRITE_ONCE(*poke_pte(p), 0);
+	}
 	write_cr3(cr3);   /* drops the non-global alias from this CPU's TLB */
 	local_irq_restore(flags);
-	if (!ok)
-		panic("text_poke(%p, %zu): the text does not read back as written", addr, len);
-	text_poke_stats.pokes++;
+	if (bad != n)
+		panic("text_poke(%p, %zu): the text does not read back as written", v[bad].addr, v[bad].len);
+	text_poke_stats.pokes += n;
+}
+
+void text_poke(void *addr, const void *bytes, size_t len)
+{
+	struct text_poke_vec v = { .addr = addr, .bytes = bytes, .len = len };
+
+	if (len)
+		text_poke_many(&v, 1);
 }
 
 /* ---- W^X: walk the kernel's own root (never the poke root) ---- */

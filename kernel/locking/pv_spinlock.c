@@ -39,6 +39,7 @@
 #include <grace/random.h>
 #include <grace/string.h>
 #include "lock_env.h"
+#include "lockop.h"
 
 static char pvspin_mode[8] = "auto";
 param_string("pvspin", pvspin_mode, "paravirt spinlocks: auto|off|kvm|ipi");
@@ -242,6 +243,7 @@ void pv_spinlock_init(unsigned int possible_cpus)
 		}
 	}
 	pv_lock_ops_install(b == PV_KVM ? kvm : b == PV_IPI ? &ipi_ops : &pv_lock_ops_native);
+	lockop_boot_text(b != PV_NATIVE);   /* the lock-op patch sites for this backend */
 	snprintf(pv_spinlock_reason, sizeof(pv_spinlock_reason), "%s", why);
 	printk("pvspin: backend %s (%s)\n", pv_backend_name(b), why);
 }

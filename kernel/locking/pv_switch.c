@@ -1,8 +1,11 @@
 /*
  * pv_switch.c — change the paravirt spinlock backend on a running system.
  *
- * pv_spinlock_switch(b) installs backend b (native, kvm or ipi) from inside
- * stop_machine(). That is what makes the switch safe: the unlock form (store
+ * pv_spinlock_switch(b) installs backend b (native, kvm or ipi) and rewrites
+ * the lock-op patch sites (kernel/locking/lockop.c) — by default with
+ * Arora's V2 int3 + global barrier, no stop_machine (`pvswitch.method=v2`);
+ * with `pvswitch.method=v1`, and for PV <-> PV changes (no text changes),
+ * from inside stop_machine(), as below. What makes the stop_machine switch safe: the unlock form (store
  * or cmpxchg), the slow path's pending protocol (native) and the PV "head
  * awake" meaning of the same bit differ between backends, so no CPU may be in
  * a slow path, and no lock may hold the slow value 3, while the flag flips.
@@ -39,6 +42,7 @@
 #include <grace/stop_machine.h>
 #include <grace/string.h>
 #include <grace/time.h>
+#include "lockop.h"
 
 bool pv_switch_in_progress;
 static u32 pv_nmi_users;   /* NMI-context lock users inside a lock section now */
@@ -73,27 +77,6 @@ struct pv_switch_req {
 	int ret;
 };
 
-static int pv_switch_stopped(void *arg)
-{
-	struct pv_switch_req *r = arg;
-
-	unsigned int cpu;
-
-	/* Every CPU is in its stopper: no slow path may be in progress. */
-	for_each_online_cpu(cpu)
-		if (READ_ONCE(qnodes[cpu].nesting)) {
-			r->ret = -EBUSY;
-			return 0;
-		}
-	if (pv_hash_entries_in_use()) {
-		r->ret = -EBUSY;
-		return 0;
-	}
-	pv_lock_ops_install(r->ops);
-	r->ret = 0;
-	return 0;
-}
-
 int pv_spinlock_switch(enum pv_backend b)
 {
 	struct pv_switch_req r = { .ops = b < PV_NR_BACKENDS ? pv_backend_ops(b) : NULL, .ret = 0 };
@@ -112,13 +95,21 @@ int pv_spinlock_switch(enum pv_backend b)
 		memcpy(boot_reason, pv_spinlock_reason, sizeof(boot_reason));
 		boot_saved = true;
 	}
-	__atomic_store_n(&pv_switch_in_progress, true, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&pv_nmi_users, __ATOMIC_SEQ_CST))
-		cpu_relax();
-	err = stop_machine(pv_switch_stopped, &r, NULL);
+	/* V1 keeps NMI lock users out; V2 counts them like any other context. */
+	if (strcmp(lockop_method(), "v2") || qspinlock_pv_active == (b != PV_NATIVE)) {
+		__atomic_store_n(&pv_switch_in_progress, true, __ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&pv_nmi_users, __ATOMIC_SEQ_CST))
+			cpu_relax();
+	}
+	err = lockop_switch(r.ops);   /* patches the lock-op sites: lockop.c */
 	__atomic_store_n(&pv_switch_in_progress, false, __ATOMIC_SEQ_CST);
-	if (err)
+	r.ret = err;
+	if (err == -EAGAIN) {
+		printk("pvspin: the V2 barrier did not complete in time (%u of %u CPUs crossed, "
+		       "%u old lock operations still counted); old lock text restored\n",
+		       lockop_stats.last_abort_crossed, num_online_cpus(), lockop_stats.last_abort_active);
 		return err;
+	}
 	if (r.ret) {
 		printk("pvspin: a lock slow path is in progress with every CPU stopped "
 		       "(%u PV hash entries): not switching\n", pv_hash_entries_in_use());
@@ -132,10 +123,78 @@ int pv_spinlock_switch(enum pv_backend b)
 	return 0;
 }
 
+static void sort_u64(u64 *t, unsigned int n)
+{
+	for (unsigned int i = 1; i < n; i++)   /* insertion sort: n <= 1024, shell only */
+		for (unsigned int j = i; j > 0 && t[j - 1] > t[j]; j--) {
+			u64 x = t[j];
+
+			t[j] = t[j - 1];
+			t[j - 1] = x;
+		}
+}
+
+/*
+ * `pvspin flip N`: switch native <-> PV (the boot PV backend, else ipi) N
+ * times; a switch that gives up (-EAGAIN) is retried. One summary line with
+ * the median and the longest switch, for the scenarios and the benchmark.
+ */
+static int pvspin_flip(unsigned int n)
+{
+	static u64 t[1024];
+	enum pv_backend pvb = boot_saved ? boot_backend : pv_lock_ops.backend;
+	unsigned int done = 0, again = 0, failed = 0;
+
+	if (pvb == PV_NATIVE)
+		pvb = PV_IPI;
+	if (n > ARRAY_SIZE(t))
+		n = ARRAY_SIZE(t);
+	for (unsigned int i = 0; i < n; i++) {
+		enum pv_backend b = pv_lock_ops.backend == PV_NATIVE ? pvb : PV_NATIVE;
+		int err, tries = 0;
+
+		do {
+			err = pv_spinlock_switch(b);
+			if (err == -EAGAIN)
+				again++;
+		} while (err == -EAGAIN && ++tries < 5);
+		if (err) {
+			failed++;
+			continue;
+		}
+		t[done++] = lockop_stats.last_switch_ns;
+		if ((i & 15) == 15)
+			cond_resched();
+	}
+	sort_u64(t, done);
+	printk("pvspin: flip: %u switches by %s, %u failed, %u gave up and were retried; "
+	       "median %llu us, max %llu us\n", done, lockop_method(), failed, again,
+	       done ? (unsigned long long)(t[done / 2] / 1000) : 0ULL,
+	       done ? (unsigned long long)(t[done - 1] / 1000) : 0ULL);
+	if (done)
+		printk("BENCH pvswitch_%s_smp%u_median %llu us\nBENCH pvswitch_%s_smp%u_max %llu us\n",
+		       lockop_method(), num_online_cpus(), (unsigned long long)(t[done / 2] / 1000),
+		       lockop_method(), num_online_cpus(), (unsigned long long)(t[done - 1] / 1000));
+	return failed ? SHELL_CMD_FAILED : 0;
+}
+
 static int cmd_pvspin(int argc, char **argv)
 {
 	enum pv_backend b;
 
+	if (argc == 3 && !strcmp(argv[1], "flip")) {
+		unsigned long long n;
+
+		if (kstrtoull(argv[2], 10, &n) || n == 0)
+			goto usage;
+		return pvspin_flip((unsigned int)n);
+	}
+	if (argc == 3 && !strcmp(argv[1], "method")) {
+		if (lockop_set_method(argv[2]))
+			goto usage;
+		printk("pvspin: switch method %s\n", lockop_method());
+		return 0;
+	}
 	if (argc == 1) {
 		printk("pvspin: backend %s (%s)\n", pv_lock_ops.name, pv_spinlock_reason);
 		return 0;
@@ -157,8 +216,8 @@ static int cmd_pvspin(int argc, char **argv)
 usage:
 	return 1;   /* the shell prints the usage line */
 }
-SHELL_COMMAND(pvspin, "pvspin", "pvspin [off|ipi|kvm]",
-	      "show the paravirt spinlock backend, or switch it live", cmd_pvspin);
+SHELL_COMMAND(pvspin, "pvspin", "pvspin [off|ipi|kvm|flip N|method v1|v2]",
+	      "show the paravirt spinlock backend, switch it live (N times), or choose how", cmd_pvspin);
 
 /* ---- ktest: switch back and forth while other CPUs hammer one lock ---- */
 

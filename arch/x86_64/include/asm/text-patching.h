@@ -25,6 +25,13 @@
 struct pt_regs;
 
 void text_poke(void *addr, const void *bytes, size_t len);
+/* Several writes through one alias mapping (one pair of CR3 loads). */
+struct text_poke_vec {
+	void *addr;
+	const void *bytes;
+	size_t len;
+};
+void text_poke_many(const struct text_poke_vec *v, unsigned int n);
 void text_poke_sync(void);
 /* How many text_poke_sync() IPIs `cpu` has executed (tests). */
 u64 text_poke_cpu_syncs(unsigned int cpu);
@@ -32,6 +39,7 @@ u64 text_poke_cpu_syncs(unsigned int cpu);
 /* One site of a batch. `addr` and `new` are the input; `old` is filled in. */
 struct text_poke_loc {
 	unsigned long addr;
+	const void *owner;      /* the site's owner, for an emulate policy (optional) */
 	u8 new[PATCH_INSN_SIZE];
 	u8 old[PATCH_INSN_SIZE];
 	struct insn new_insn, old_insn;
@@ -40,14 +48,15 @@ struct text_poke_loc {
 /*
  * Optional per-batch #BP policy (lock-op switching): called for a CPU that
  * hits one of the batch's int3s; returns the instruction to emulate
- * (tp->new_insn or tp->old_insn). NULL: always the new one.
+ * (tp->new_insn or tp->old_insn), or NULL when it has carried out the
+ * operation itself and set regs->rip. No policy: always the new one.
  */
 typedef const struct insn *(*text_poke_emulate_fn)(const struct text_poke_loc *tp,
 						    struct pt_regs *regs, void *arg);
 
 /* 0, or -EINVAL (a new instruction that is not a 5-byte site instruction,
  * the same address twice, more than TEXT_POKE_MAX_BATCH). */
-#define TEXT_POKE_MAX_BATCH 256
+#define TEXT_POKE_MAX_BATCH 1024
 int text_poke_bp_batch(struct text_poke_loc *tp, unsigned int nr);
 int text_poke_bp(void *addr, const u8 new[PATCH_INSN_SIZE]);
 
@@ -58,8 +67,15 @@ int text_poke_bp(void *addr, const u8 new[PATCH_INSN_SIZE]);
  * come back (int3 stays until the final byte-0 restore, then sync) and its
  * error is returned.
  */
-int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr,
-			  text_poke_emulate_fn emulate, int (*after_int3)(void *arg), void *arg);
+struct text_poke_ctl {
+	text_poke_emulate_fn emulate;   /* NULL: emulate the new instruction */
+	int (*after_int3)(void *arg);   /* NULL: go straight on */
+	void (*sync)(void);             /* NULL: text_poke_sync() (IPIs); the V1
+					   lock switch passes a lock-step sync
+					   for use inside stop_machine */
+	void *arg;
+};
+int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr, const struct text_poke_ctl *ctl);
 
 /* Serialise patchers. */
 void text_mutex_lock(void);

@@ -1,5 +1,5 @@
 /*
- * text_patching_ktest.c — in-kernel tests of text_poke and the int3 protocol.
+ * text_patching_test.c — in-kernel tests of text_poke and the int3 protocol.
  *
  *   patching.poke        text_poke writes the bytes, leaves no alias in the
  *                        kernel page tables, text stays read-only, no W+X page
@@ -277,6 +277,8 @@ KTEST(static_key, "patching.static_key")
 	(void)t2;
 	printk("patching.static_key: one flip of a 2-site key took %llu us on %u CPUs\n",
 	       (unsigned long long)((t1 - t0) / 1000), num_online_cpus());
+	printk("BENCH static_key_flip_smp%u %llu us\n", num_online_cpus(),
+	       (unsigned long long)((t1 - t0) / 1000));
 }
 
 KTEST(static_call, "patching.static_call")
