@@ -4,13 +4,19 @@
 #   make run          boot in QEMU (-smp 4), serial console on this terminal; ARGS="..." adds kernel args
 #                     (SMP=, MEM=, MACHINE=pc|q35, FIRMWARE=bios|uefi, QEMU_EXTRA="..." override)
 #   make test         host unit tests + the quick QEMU scenario set (TESTS="glob ..." selects)
-#   make test-all     every scenario, including the long ones
+#   make test-all     every scenario, including the long ones, then make mutants
+#   make mutants      apply each tests/mutants/*.patch to a scratch copy and check a test catches it
+#                     (MUTANTS='NN-*' selects; MUTANTS_ARGS=--catchers-only runs only the expected catchers)
 #   make unit         only the host unit tests;  make scenarios: only the quick QEMU scenarios
 #   make debug / gdb  QEMU paused with its gdbstub (GDB_PORT=1234) / attach GDB to it; both use
 #                     the stepping image build/step (STEP=1: -Og, same code; STEP=0 for -O2)
 #   ACCEL=auto|kvm|tcg  QEMU's accelerator for run, debug and the tests (default auto:
 #                     decided once per machine by trying KVM against TCG, tools/accel.py)
 #   make help         this text
+#   make lab LAB=name    put the tree into a lab's starting state (LAB=none: the reference back)
+#   make grade LAB=name  grade it: points per check, GOOD/BAD/MISSING evidence (docs/labs/)
+#   make trace SCENARIO=name   run a scenario with the event trace on; writes build/trace/name.json
+#                     (Perfetto / chrome://tracing) and name.png (TRACE_ARGS="..." adds kernel args)
 #   make fuzz         run each libFuzzer target (tests/unit/fuzz_*.c) for FUZZ_SECONDS (60)
 #   make DEBUG=1      -Og, debug checks, UBSan
 #   make STEP=1       -Og only: locals and line steps survive for GDB (what make debug boots)
@@ -68,7 +74,7 @@ endif
 NASMFLAGS := -f elf64
 LDFLAGS := -nostdlib -n -z max-page-size=0x1000 -T linker.ld --no-warn-rwx-segments -z noexecstack
 
-.PHONY: all iso run test test-all unit scenarios debug gdb fuzz clean deps help
+.PHONY: all iso run test test-all unit scenarios debug gdb mutants fuzz trace lab grade clean deps help
 all: $(BUILD)/grace.iso
 
 # Tools: installed by tools/setup-deps.sh when one is missing.
@@ -245,11 +251,44 @@ gdb: $(BUILD)/.deps-ok
 	@echo "gdb: using $(BUILD)/gdbinit (port $(GDB_PORT), $(DEBUG_IMAGE)/grace.elf)"
 	gdb -q -x $(BUILD)/gdbinit
 
+# make trace SCENARIO=name: the scenario with trace=1 trace.dump=1, its dump
+# turned into a Chrome trace (Perfetto opens it) and a PNG timeline. The PNG
+# uses Debian's python3-matplotlib, hence Debian's python3.
+SCENARIO   ?=
+TRACE_ARGS ?=
+TRACE_LAST_MS ?=
+PLOT_PYTHON := $(if $(wildcard /usr/bin/python3),/usr/bin/python3,$(PYTHON))
+trace: $(BUILD)/.deps-ok all
+	@test -n "$(SCENARIO)" || { echo "make trace: say which, e.g. make trace SCENARIO=trace-hotplug"; exit 2; }
+	@bash tools/setup-deps.sh --plots
+	@$(RUNNER) --no-build --no-unit --set all --append-args "trace=1 trace.dump=1 $(TRACE_ARGS)" $(SCENARIO) || true
+	@mkdir -p $(BUILD)/trace
+	@$(PLOT_PYTHON) tools/trace2json.py $(BUILD)/test-logs/$(SCENARIO).log --title "$(SCENARIO)" \
+		-o $(BUILD)/trace/$(SCENARIO).json --png $(BUILD)/trace/$(SCENARIO).png \
+		$(if $(TRACE_LAST_MS),--last-ms $(TRACE_LAST_MS))
+
+# Labs (tools/lab.py, docs/labs/): the reference implementation is the
+# kernel itself; a lab's starting state replaces one marked region of it.
+LAB ?=
+lab:
+	@test -n "$(LAB)" || { $(PYTHON) tools/lab.py list; echo "make lab LAB=name (LAB=none restores)"; exit 2; }
+	@$(PYTHON) tools/lab.py start $(LAB)
+grade: $(BUILD)/.deps-ok
+	@test -n "$(LAB)" || { $(PYTHON) tools/lab.py list; echo "make grade LAB=name"; exit 2; }
+	@$(PYTHON) tools/lab.py grade $(LAB)
+
 test: $(BUILD)/.deps-ok all
 	@$(RUNNER) --no-build --set quick $(TESTS)
 
 test-all: $(BUILD)/.deps-ok all
 	@$(RUNNER) --no-build --set all $(TESTS)
+	@$(MAKE) -s mutants
+
+# The mutation suite (tools/mutants.py, tests/mutants/): long, so not in `make test`.
+MUTANTS      ?=
+MUTANTS_ARGS ?=
+mutants: $(BUILD)/.deps-ok
+	@$(PYTHON) tools/mutants.py --build-dir $(BUILD) $(MUTANTS_ARGS) $(MUTANTS)
 
 unit: $(BUILD)/.deps-ok
 	@$(RUNNER) --unit-only $(TESTS)

@@ -68,6 +68,7 @@
 #include <grace/smp.h>
 #include <grace/stop_machine.h>
 #include <grace/time.h>
+#include <grace/trace.h>
 
 #include "cpuhp.h"
 
@@ -311,6 +312,7 @@ static int cpuhp_run(unsigned int cpu, enum cpuhp_state target)
 		       cpu, target > start ? "up" : "down", cpuhp_state_name(target),
 		       cpuhp_state_name(target > start ? failed_at + 1 : failed_at), ret,
 		       cpuhp_state_name(start));
+		/* >>> LAB hotplug-rollback (docs/labs/hotplug-rollback/README.md) */
 		st->rollback = true;
 		st->target = start;
 		int rb = cpuhp_walk(cpu, start);
@@ -319,6 +321,7 @@ static int cpuhp_run(unsigned int cpu, enum cpuhp_state target)
 		if (rb)
 			panic("cpuhp: CPU %u: rollback to %s failed at %s (%d)", cpu,
 			      cpuhp_state_name(start), cpuhp_state_name(st->state), rb);
+		/* <<< LAB hotplug-rollback */
 	}
 	st->target = st->state;
 	DEBUG_CHECK(cpuhp_state_is_target(st->state));
@@ -376,8 +379,10 @@ static int cpuhp_step(unsigned int cpu, bool bringup)
 		/* Nothing to run there (no callback, no failure armed): no need
 		 * to wake the AP's thread just to pass the state. */
 		if (!(bringup ? cpuhp_hp_states[s].startup : cpuhp_hp_states[s].teardown) &&
-		    st->fail != s)
+		    st->fail != s) {
+			trace_event(TRACE_CPUHP_STEP, cpu, s, bringup);
 			ret = 0;
+		}
 		else if (unlikely(cpuhp_bug_deferred_active) && cpuhp_defer_step(cpu, s, bringup))
 			ret = 0;
 		else
@@ -403,6 +408,7 @@ static int cpuhp_invoke_callback(unsigned int cpu, enum cpuhp_state state, bool 
 	struct cpuhp_step *step = &cpuhp_hp_states[state];
 	int (*cb)(unsigned int) = bringup ? step->startup : step->teardown;
 
+	trace_event(TRACE_CPUHP_STEP, cpu, state, bringup);
 	/* cpu:teardown takes its injected failure inside take_cpu_down(),
 	 * under stop_machine, where a real refusal happens. */
 	if (unlikely(st->fail == state) && state != CPUHP_TEARDOWN_CPU &&

@@ -5,7 +5,9 @@
  *                     fail, inject one failure and check that the CPU is left
  *                     exactly where the operation started: same state, same
  *                     masks, and every test state's startups and teardowns
- *                     balanced. Then check the next operation succeeds.
+ *                     balanced. Then check the next operation succeeds. One
+ *                     test state has a startup callback only: a failure armed
+ *                     there going down (nothing to run) must still fail.
  *   hotplug.bind      right after cpu_up(n) returns, binding a thread to n
  *                     succeeds and the thread runs on n — 20 times (cpu.c: consistency on return)
  *   hotplug.refuse    impossible requests are refused with a reason
@@ -62,6 +64,14 @@ static int prep_teardown(unsigned int cpu)
 	return 0;
 }
 
+/* A third state with a startup callback only: going down there has nothing
+ * to run, yet a failure armed there must still fail the walk. */
+static int half_startup(unsigned int cpu)
+{
+	(void)cpu;
+	return 0;
+}
+
 static unsigned int pick_victim(void)
 {
 	unsigned int cpu, victim = NR_CPUS;
@@ -106,8 +116,9 @@ KTEST(hotplug_rollback, "hotplug.rollback")
 	}
 	int on = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "test:online", test_startup, test_teardown);
 	int bp = cpuhp_setup_state(CPUHP_BP_PREPARE_DYN, "test:prepare", prep_startup, prep_teardown);
+	int half = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "test:startup-only", half_startup, NULL);
 
-	KTEST_EXPECT(on > 0 && bp > 0);
+	KTEST_EXPECT(on > 0 && bp > 0 && half > 0);
 	test_errors = 0;
 	for (int s = CPUHP_OFFLINE + 1; s < CPUHP_ONLINE; s++) {
 		struct cpuhp_state_info info;
@@ -150,6 +161,8 @@ out:
 	cpu_up(v, CPUHP_ONLINE);
 	cpuhp_remove_state((enum cpuhp_state)on);
 	cpuhp_remove_state((enum cpuhp_state)bp);
+	if (half > 0)
+		cpuhp_remove_state((enum cpuhp_state)half);
 }
 
 static volatile int bind_seen_cpu;

@@ -29,6 +29,8 @@
 #include <grace/panic.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
+#include <grace/pv_ipi.h>
+#include <grace/qspinlock_lab.h>
 #include <grace/qspinlock_pv.h>
 #include <grace/reboot.h>
 #include <grace/param.h>
@@ -37,6 +39,7 @@
 #include <grace/sched.h>
 #include <grace/string.h>
 #include <grace/time.h>
+#include <grace/trace.h>
 
 struct boot_info boot_info;
 
@@ -105,10 +108,13 @@ void kmain(u32 magic, u32 mbi_phys)
 	acpi_init();
 
 	/* CPUs: possible/present masks and APIC IDs from the MADT, per-CPU
-	 * areas for every possible CPU. Then the lock slow path's PV backend,
-	 * chosen before any other CPU runs (pvspin=) from the possible count. */
+	 * areas for every possible CPU. Then the lock code's lab switches and
+	 * the slow path's PV backend, chosen before any other CPU runs
+	 * (pvspin=) from the possible count. */
 	smp_prepare_cpus();
+	qspinlock_lab_init();
 	pv_spinlock_init(num_possible_cpus());
+	trace_init();   /* trace=1: rings for every possible CPU, from here on */
 
 	/* The scheduler: every possible CPU's runqueue and timer base; this
 	 * context becomes CPU 0's idle task "swapper/0" (it may not sleep until
@@ -164,6 +170,7 @@ static int kernel_init(void *unused)
 	fault_inject_from_param();
 	hotplug_torture_start();
 	locktorture_start();
+	wqtorture_start();
 	ktest_run_selected();
 	bench_from_param();
 	shell_main();

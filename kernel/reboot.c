@@ -11,6 +11,7 @@
 #include <grace/acpi.h>
 #include <grace/printk.h>
 #include <grace/reboot.h>
+#include <grace/trace.h>
 
 void machine_halt(void)
 {
@@ -22,6 +23,7 @@ void machine_halt(void)
 void machine_poweroff(bool success)
 {
 	cli();
+	trace_dump_at_exit();   /* trace.dump=1 */
 	outb(ISA_DEBUG_EXIT_PORT, success ? ISA_DEBUG_EXIT_SUCCESS : ISA_DEBUG_EXIT_FAILURE);
 	/* Still here: no isa-debug-exit device. */
 	acpi_poweroff();

@@ -30,7 +30,7 @@
  *
  * The other IPIs have their own files: NMIs for stop, backtrace and
  * tests (kernel/nmi.c), the reschedule IPI (kernel/sched/core.c), the PV
- * lock kick (kernel/locking/pv_kick.c).
+ * lock kick (kernel/locking/pv_ipi.c).
  * Tests: ktest smp.call_function (kernel/smp_test.c); tests/scenarios/smp-*.scn.
  */
 #include <asm/apic.h>

@@ -7,7 +7,8 @@
  *   timer.del_sync   a deleted timer never fires; del_timer_sync waits for a
  *                    running callback; re-arming a pending timer moves it
  *   timer.hotplug    timers and a sleeper on a CPU taken offline: each timer
- *                    fires once, elsewhere; the sleeper wakes
+ *                    fires once, elsewhere; the sleeper wakes; far timers
+ *                    moved off it are deleted from the base they moved to
  */
 #include <grace/completion.h>
 #include <grace/cpuhotplug.h>
@@ -199,6 +200,14 @@ static int hp_sleeper(void *data)
 	return 0;
 }
 
+static int far_fired;
+
+static void fire_fn_never(struct timer_list *t)
+{
+	(void)t;
+	far_fired++;
+}
+
 KTEST(timer_hotplug, "timer.hotplug")
 {
 	unsigned int victim = 0, cpu, n = 40;
@@ -210,6 +219,7 @@ KTEST(timer_hotplug, "timer.hotplug")
 		printk("timer.hotplug: needs a second online CPU; nothing to do\n");
 		return;
 	}
+	far_fired = 0;
 	fire_timers = kzalloc(n * sizeof(*fire_timers));
 	KTEST_EXPECT(fire_timers != NULL);
 	if (!fire_timers)
@@ -224,6 +234,15 @@ KTEST(timer_hotplug, "timer.hotplug")
 		ft->expires = ft->timer.expires = jiffies + msecs_to_jiffies(200) + i;
 		add_timer_on(&ft->timer, victim);
 	}
+	/* Far timers, still pending after the offline: deleting them must
+	 * find them on the base they were moved to. */
+	static struct timer_list far[8];
+
+	for (unsigned int i = 0; i < 8; i++) {
+		timer_setup(&far[i], fire_fn_never, 0);
+		far[i].expires = jiffies + msecs_to_jiffies(20000) + i;
+		add_timer_on(&far[i], victim);
+	}
 	hp_sleeper_done = 0;
 	struct task_struct *k = kthread_create(hp_sleeper, NULL, "hpsleeper");
 
@@ -237,6 +256,14 @@ KTEST(timer_hotplug, "timer.hotplug")
 
 	KTEST_EXPECT_MSG(timers_pending_on(victim) == 0, "%u timers left on offline CPU %u",
 			 timers_pending_on(victim), victim);
+	for (unsigned int i = 0; i < 8; i++) {
+		KTEST_EXPECT_MSG(del_timer(&far[i]) == 1, "far timer %u was not pending after the offline", i);
+		KTEST_EXPECT_MSG(!timer_pending(&far[i]), "far timer %u still pending after del_timer", i);
+	}
+	/* del_timer must have locked, and counted down, the base that holds
+	 * them now, not the offline CPU's. */
+	KTEST_EXPECT_MSG(timers_pending_on(victim) == 0, "offline CPU %u counts %u pending timers after "
+			 "deleting the migrated ones", victim, timers_pending_on(victim));
 	msleep(jiffies_to_msecs(n + 20) + 400);
 	for (unsigned int i = 0; i < n && !t->failed; i++) {
 		struct fire_timer *ft = &fire_timers[i];
@@ -247,6 +274,7 @@ KTEST(timer_hotplug, "timer.hotplug")
 				 "timer %u fired on CPU %u after it went offline", i, victim);
 	}
 	KTEST_EXPECT_MSG(hp_sleeper_done, "a task sleeping on the offlined CPU never woke");
+	KTEST_EXPECT_MSG(far_fired == 0, "%d deleted timers fired", far_fired);
 	KTEST_EXPECT_MSG(cpu_up(victim, CPUHP_ONLINE) == 0, "CPU %u did not come back", victim);
 	kfree(fire_timers);
 	fire_timers = NULL;

@@ -8,6 +8,25 @@
  * concurrency management, so an item must not wait for a later item of the
  * same pool (use another workqueue).
  *
+ * Linux's guarantees, and how they are kept:
+ *  - An item never runs concurrently with itself. The worker notes the item
+ *    it runs in pool->current_work, under the pool lock, in the same critical
+ *    section that takes the item off the list and clears `pending`. Whoever
+ *    queues it next (and so owns `pending`) first locks the item's last pool;
+ *    if the item is running there, the new queueing goes to that pool, behind
+ *    the running instance, whatever CPU was asked for.
+ *  - flush_work() waits for the last queueing before the call. Every
+ *    queueing bumps w->queued_gen under its pool's lock; the worker snapshots
+ *    it in the critical section that starts the run, so the run covers every
+ *    queueing up to that generation; when the run ends, done_gen becomes the
+ *    snapshot — never less than before (runs of one item are serialised, and
+ *    the update is a max under the pool lock anyway). flush_work() reads
+ *    w->pool and w->queued_gen under that pool's lock (re-checking the pool),
+ *    so it waits on the pool where that generation will run.
+ *  - cancel_work_sync() grabs `pending` (taking the item off its list if it
+ *    was queued), waits for a running instance, and marks the cancelled
+ *    generation done so that flushers of it return.
+ *
  * Hotplug (CPUHP_AP_WORKQUEUE_ONLINE, on the CPU's hotplug thread):
  *   teardown: the pool is marked unbound ("disassociated") and its worker's
  *             affinity widened to every active CPU, so whatever is pending —
@@ -17,15 +36,26 @@
  * CPUHP_WORKQUEUE_PREP (PREPARE) creates the pool's worker for a new CPU the
  * first time it comes up.
  *
- * Invariants: `pending` bit set ⇔ the item is on exactly one pool list;
- * done_gen only grows and never passes queued_gen.
- * Test: ktest "workqueue.*"; the hotplug torture counts every item's runs.
+ * Invariants: `pending` bit set ⇔ the item is on exactly one pool list, or
+ * its owner is about to insert it, or cancel_work_sync() holds it; an item
+ * runs only on w->pool, and only one instance at a time; done_gen only grows
+ * and never passes queued_gen.
+ *
+ * Injected bugs (scenarios wqtorture-bug-*):
+ *   workqueue.bug_requeue_elsewhere=1  a re-queue while running goes to the
+ *                                      CPU asked for (concurrent self-execution)
+ *   workqueue.bug_late_gen=1           the run records queued_gen when it ends,
+ *                                      not when it starts (early flush)
+ * Test: ktest "workqueue.*"; the workqueue torture (torture.wq=1,
+ * kernel/torture/wq_torture.c); the hotplug torture counts every item's runs.
  */
+#include <asm/cpu.h>
 #include <grace/cpuhotplug.h>
 #include <grace/ktest.h>
 #include <grace/kthread.h>
 #include <grace/mm.h>
 #include <grace/panic.h>
+#include <grace/param.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
 #include <grace/sched.h>
@@ -40,6 +70,7 @@ struct worker_pool {
 	int cpu;                      /* -1: unbound */
 	bool disassociated;           /* per-CPU pool whose CPU is offline */
 	struct task_struct *worker;
+	struct work_struct *current_work;   /* the item the worker runs (pool->lock) */
 	struct wait_queue_head more;  /* the worker waits for work */
 	struct wait_queue_head done;  /* flush_work waits for completions */
 	const char *name;
@@ -57,6 +88,12 @@ struct workqueue_struct *system_wq, *system_unbound_wq;
 static struct workqueue_struct *all_wqs;
 static DEFINE_SPINLOCK(wq_list_lock);
 
+static bool bug_requeue_elsewhere, bug_late_gen;
+param_bool("workqueue.bug_requeue_elsewhere", bug_requeue_elsewhere,
+	   "injected bug: a re-queue while running goes to the CPU asked for (wqtorture catches it)");
+param_bool("workqueue.bug_late_gen", bug_late_gen,
+	   "injected bug: a run records queued_gen when it ends (wqtorture catches the early flush)");
+
 static int worker_thread(void *arg)
 {
 	struct worker_pool *pool = arg;
@@ -64,25 +101,36 @@ static int worker_thread(void *arg)
 	for (;;) {
 		struct work_struct *w;
 		unsigned long flags;
+		u64 gen;
 
 		wait_event(pool->more, READ_ONCE(pool->head) != NULL);
 		spin_lock_irqsave(&pool->lock, flags);
 		w = pool->head;
-		if (w) {
-			pool->head = w->next;
-			if (!pool->head)
-				pool->tail = &pool->head;
-			/* From here it may be queued again (Linux semantics). */
-			__atomic_and_fetch(&w->pending, ~1UL, __ATOMIC_RELEASE);
-		}
-		u64 gen = w ? w->queued_gen : 0;
-
-		spin_unlock_irqrestore(&pool->lock, flags);
-		if (!w)
+		if (!w) {
+			spin_unlock_irqrestore(&pool->lock, flags);
 			continue;
+		}
+		pool->head = w->next;
+		if (!pool->head)
+			pool->tail = &pool->head;
+		/* One critical section: this run covers every queueing up to
+		 * gen, and a queuer that finds pending clear (release, pairs
+		 * with queue_work_on's acquire) then finds us running here. */
+		gen = w->queued_gen;
+		pool->current_work = w;
+		__atomic_and_fetch(&w->pending, ~1UL, __ATOMIC_RELEASE);
+		spin_unlock_irqrestore(&pool->lock, flags);
+
 		w->func(w);
+
+		spin_lock_irqsave(&pool->lock, flags);
+		if (bug_late_gen)
+			gen = w->queued_gen;
+		pool->current_work = NULL;
 		/* Pairs with the acquire in flush_work's wait condition. */
-		__atomic_store_n(&w->done_gen, gen, __ATOMIC_RELEASE);
+		if (gen > w->done_gen)
+			__atomic_store_n(&w->done_gen, gen, __ATOMIC_RELEASE);
+		spin_unlock_irqrestore(&pool->lock, flags);
 		wake_up_all(&pool->done);
 	}
 	return 0;
@@ -118,24 +166,23 @@ static struct worker_pool *pool_create(const char *wqname, int cpu)
 	return pool;
 }
 
-static void insert_work(struct worker_pool *pool, struct work_struct *w)
+/* Append w to pool's list; pool->lock held, the caller owns w's pending bit. */
+static void insert_work_locked(struct worker_pool *pool, struct work_struct *w)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&pool->lock, flags);
 	w->next = NULL;
 	w->pool = pool;
 	w->queued_gen++;
 	*pool->tail = w;
 	pool->tail = &w->next;
-	spin_unlock_irqrestore(&pool->lock, flags);
-	wake_up(&pool->more);
 }
 
 bool queue_work_on(unsigned int cpu, struct workqueue_struct *wq, struct work_struct *w)
 {
-	struct worker_pool *pool;
+	struct worker_pool *pool, *last;
+	unsigned long flags;
 
+	/* Acquire: pairs with the worker's release of pending, so that we see
+	 * its current_work (and it is ours to insert from here on). */
 	if (__atomic_fetch_or(&w->pending, 1UL, __ATOMIC_ACQ_REL) & 1)
 		return false; /* already queued */
 	if (wq->flags & WQ_UNBOUND)
@@ -145,7 +192,24 @@ bool queue_work_on(unsigned int cpu, struct workqueue_struct *wq, struct work_st
 			cpu = 0; /* a CPU that never came up: the boot CPU's pool */
 		pool = wq->pools[cpu];
 	}
-	insert_work(pool, w);
+	/* Running on its last pool? Then behind itself, there. w->pool is
+	 * only written by the owner of pending, which we are. */
+	last = w->pool;
+	if (last && last != pool) {
+		spin_lock_irqsave(&last->lock, flags);
+		if (last->current_work == w && !bug_requeue_elsewhere) {
+			insert_work_locked(last, w);
+			spin_unlock_irqrestore(&last->lock, flags);
+			wake_up(&last->more);
+			return true;
+		}
+		spin_unlock_irqrestore(&last->lock, flags);
+		/* Not running there, and it cannot start: nothing is queued. */
+	}
+	spin_lock_irqsave(&pool->lock, flags);
+	insert_work_locked(pool, w);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	wake_up(&pool->more);
 	return true;
 }
 
@@ -156,18 +220,92 @@ bool queue_work(struct workqueue_struct *wq, struct work_struct *w)
 	return queue_work_on(smp_processor_id(), wq, w);
 }
 
+/* Lock w's pool, re-checking that it is still w's pool; NULL if never queued. */
+static struct worker_pool *lock_work_pool(struct work_struct *w, unsigned long *flags)
+{
+	for (;;) {
+		struct worker_pool *pool = READ_ONCE(w->pool);
+
+		if (!pool)
+			return NULL;
+		spin_lock_irqsave(&pool->lock, *flags);
+		if (READ_ONCE(w->pool) == pool)
+			return pool;
+		spin_unlock_irqrestore(&pool->lock, *flags);
+	}
+}
+
 bool flush_work(struct work_struct *w)
 {
-	struct worker_pool *pool = READ_ONCE(w->pool);
+	struct worker_pool *pool;
+	unsigned long flags;
 	u64 gen;
 
+	might_sleep();
+	pool = lock_work_pool(w, &flags);
 	if (!pool)
 		return false;
-	gen = READ_ONCE(w->queued_gen);
+	/* Under the lock that orders queueings on this pool: gen is the last
+	 * queueing before this call, and it runs (or ran) on this pool. */
+	gen = w->queued_gen;
+	spin_unlock_irqrestore(&pool->lock, flags);
 	if (__atomic_load_n(&w->done_gen, __ATOMIC_ACQUIRE) >= gen)
 		return false;
 	wait_event(pool->done, __atomic_load_n(&w->done_gen, __ATOMIC_ACQUIRE) >= gen);
 	return true;
+}
+
+/* Take w off pool's list; pool->lock held. True if it was there. */
+static bool unlink_work_locked(struct worker_pool *pool, struct work_struct *w)
+{
+	for (struct work_struct **pp = &pool->head; *pp; pp = &(*pp)->next) {
+		if (*pp != w)
+			continue;
+		*pp = w->next;
+		if (pool->tail == &w->next)
+			pool->tail = pp;
+		w->next = NULL;
+		return true;
+	}
+	return false;
+}
+
+bool cancel_work_sync(struct work_struct *w)
+{
+	struct worker_pool *pool;
+	unsigned long flags;
+	bool was_pending = false;
+
+	might_sleep();
+	/* Own pending: either it was clear (nothing queued) or the item is on
+	 * a list we can take it off — or its queuer has not inserted it yet,
+	 * then retry. */
+	while (__atomic_fetch_or(&w->pending, 1UL, __ATOMIC_ACQ_REL) & 1) {
+		pool = lock_work_pool(w, &flags);
+		if (pool && unlink_work_locked(pool, w)) {
+			spin_unlock_irqrestore(&pool->lock, flags);
+			was_pending = true;
+			break;
+		}
+		if (pool)
+			spin_unlock_irqrestore(&pool->lock, flags);
+		cpu_relax();
+	}
+	pool = READ_ONCE(w->pool);
+	if (pool) {
+		/* A running instance runs on w->pool, and no new one can start:
+		 * we hold pending. */
+		wait_event(pool->done, READ_ONCE(pool->current_work) != w);
+		spin_lock_irqsave(&pool->lock, flags);
+		/* The cancelled queueing counts as done for its flushers. */
+		if (w->queued_gen > w->done_gen)
+			__atomic_store_n(&w->done_gen, w->queued_gen, __ATOMIC_RELEASE);
+		spin_unlock_irqrestore(&pool->lock, flags);
+	}
+	__atomic_and_fetch(&w->pending, ~1UL, __ATOMIC_RELEASE);
+	if (pool)
+		wake_up_all(&pool->done);
+	return was_pending;
 }
 
 struct workqueue_struct *alloc_workqueue(const char *name, unsigned int flags)

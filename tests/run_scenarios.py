@@ -104,93 +104,90 @@ def explain_status(status, success):
     return "exit status %d (expected %d)" % (status, success)
 
 
+def exempt(line, allow_rx, args):
+    """May this line mention badness without reporting it? Yes when an
+    allow_output regex matches it, or when it contains the whole kernel
+    argument string (the kernel echoing its command line): `args:
+    rcu.stall_timeout=3` must not count as a stall."""
+    return any(rx.search(line) for rx in allow_rx) or bool(args) and args in line
+
+
+def first_line(lines, what_of):
+    """(line number, what, text) of the first line for which what_of(line)
+    is not None, or None."""
+    for no, line in enumerate(lines, 1):
+        what = what_of(line)
+        if what:
+            return no, what, line
+    return None
+
+
 def judge(expect, status, timed_out, lines, timeout, expect_output=(), forbid_output=(),
           allow_output=(), args="", success_status=QEMU_SUCCESS):
     """Decide a scenario from its exit status and console lines.
 
     Returns (ok, reason); reason is "" when ok. Pure: tested with fake logs.
 
-    expect "pass": status == success_status, no timeout, every expect_output
-    matched, a verdict line (VERDICT_PASS or an expect_output match), and no
-    FAIL line, no badness line, no forbid_output line.
-    expect "fail": the kernel itself reported failure — status != success
-    (not a timeout, not QEMU's own error status 1, not a signal) or a
-    FAIL/badness line — and every expect_output matched, no forbid_output;
-    a timeout is a failure even here (the fault must be caught promptly).
-
-    A line matching an allow_output regex, or containing the whole kernel
-    argument string (the kernel echoing its command line), is exempt from the
-    badness check: `args: rcu.stall_timeout=3` must not count as a stall.
+    A report is a FAIL verdict line, or a badness line that is not exempt().
+    expect "pass": status == success_status, no timeout, no report, no
+    forbid_output line, every expect_output matched, and some verdict (a
+    VERDICT_PASS line or an expect_output match).
+    expect "fail": the kernel itself reported failure — a report, or a
+    status other than success that is not the harness's trouble (QEMU's own
+    error status 1, a signal) — and every expect_output matched, no
+    forbid_output; a timeout is a failure even here (the fault must be
+    caught promptly).
     """
     expect_rx = [re.compile(r) for r in expect_output]
     forbid_rx = [re.compile(r) for r in forbid_output]
     allow_rx = [re.compile(r) for r in allow_output]
     args = (args or "").strip()
 
-    matched = [False] * len(expect_rx)
-    first_report = None    # (lineno, what, text): the first FAIL or badness line
-    first_forbidden = None  # (lineno, what, text): the first forbid_output line
-    has_verdict = False
-    for no, line in enumerate(lines, 1):
-        for i, rx in enumerate(expect_rx):
-            if not matched[i] and rx.search(line):
-                matched[i] = True
-                has_verdict = True
-        if VERDICT_PASS.search(line):
-            has_verdict = True
-        if first_report is None:
-            what = None
-            if VERDICT_FAIL.search(line):
-                what = "test failure"
-            elif not (any(rx.search(line) for rx in allow_rx) or (args and args in line)):
-                what = next((name for name, rx in BADNESS if rx.search(line)), None)
-            if what:
-                first_report = (no, what, line)
-        if first_forbidden is None and any(rx.search(line) for rx in forbid_rx):
-            first_forbidden = (no, "forbidden output", line)
-    reported_failure = first_report is not None
-    candidates = [b for b in (first_report, first_forbidden) if b]
-    first_bad = min(candidates) if candidates else None
-    missing = [rx.pattern for rx, m in zip(expect_rx, matched) if not m]
+    def report(line):
+        if VERDICT_FAIL.search(line):
+            return "test failure"
+        if exempt(line, allow_rx, args):
+            return None
+        return next((name for name, rx in BADNESS if rx.search(line)), None)
 
-    def bad_text(bad=None):
-        no, what, text = bad or first_bad
+    first_report = first_line(lines, report)
+    first_forbidden = first_line(
+        lines, lambda ln: "forbidden output" if any(rx.search(ln) for rx in forbid_rx) else None)
+    first_bad = min((b for b in (first_report, first_forbidden) if b), default=None)
+    missing = [rx.pattern for rx in expect_rx if not any(rx.search(ln) for ln in lines)]
+    has_verdict = len(missing) < len(expect_rx) or any(VERDICT_PASS.search(ln) for ln in lines)
+    last = next((ln for ln in reversed(lines) if ln.strip()), "")
+
+    def bad_text(bad):
+        no, what, text = bad
         return "%s, line %d: %s" % (what, no, short(text))
 
-    last = next((ln for ln in reversed(lines) if ln.strip()), "")
     if timed_out:
         reason = "timeout after %g s" % timeout
         if first_bad:
-            reason += "; " + bad_text()
+            reason += "; " + bad_text(first_bad)
         elif expect == "fail":
             reason += " (a failure must be reported promptly, not hang)"
         elif last:
             reason += "; last line: " + short(last, 100)
         return False, reason
-
     if expect == "fail":
-        if first_forbidden:
-            return False, bad_text(first_forbidden)
-        # QEMU's own error (status 1) or a signal is not the kernel speaking.
         harness_trouble = status is None or status < 0 or (
             success_status == QEMU_SUCCESS and status == 1)
-        if not reported_failure and (status == success_status or harness_trouble):
+        if first_forbidden:
+            return False, bad_text(first_forbidden)
+        if not first_report and (status == success_status or harness_trouble):
             return False, ("expected the kernel to report a failure, but the run ended with %s "
                            "and no FAIL/badness line" % explain_status(status, success_status))
-        if missing:
-            return False, "missing expected output /%s/" % missing[0]
-        return True, ""
-
-    if first_bad:
-        return False, bad_text()
-    if status != success_status:
-        reason = explain_status(status, success_status)
-        if last:
-            reason += "; last line: " + short(last, 100)
-        return False, reason
+    else:
+        if first_bad:
+            return False, bad_text(first_bad)
+        if status != success_status:
+            reason = explain_status(status, success_status)
+            return False, reason + ("; last line: " + short(last, 100) if last else "")
     if missing:
         return False, "missing expected output /%s/" % missing[0]
-    if not has_verdict:
+    if expect == "pass" and not has_verdict:
         return False, ("no verdict line (TEST ...: PASS, End of test: SUCCESS, BENCH ..., "
                        "or an expect_output match)")
     return True, ""
@@ -204,7 +201,7 @@ def judge(expect, status, timed_out, lines, timeout, expect_output=(), forbid_ou
 VERBATIM_KEYS = {"args", "expect_output", "forbid_output", "allow_output", "qemu_args"}
 REPEAT_KEYS = {"expect_output", "forbid_output", "allow_output"}
 SIMPLE_KEYS = {"machine", "firmware", "smp", "memory", "timeout", "expect", "set",
-               "requires", "type", "gdb_script", "cpu", "build", "accel"}
+               "requires", "type", "gdb_script", "cpu", "build", "accel", "points", "lab"}
 REQUIREMENTS = {"kvm"}
 # Kernel images a scenario can boot: build subdirectory and make variables.
 #   release  what `make` builds (-O2)
@@ -235,9 +232,11 @@ class Item:
         self.set = "quick"
         self.requires = []
         self.gdb_script = None
+        self.lab = None           # type: lab: the lab whose grader is proven (tools/lab.py selftest)
         self.cpu = None
         self.qemu_args = []
         self.build = "release"    # a key of IMAGES: release | debug | step
+        self.matrix = {}          # the matrix binding this item was expanded from
         self.accel = None         # None: the machine's choice; "tcg": a TCG-only behaviour
 
     @property
@@ -245,35 +244,142 @@ class Item:
         return self.name.replace(":", "-")
 
 
-def parse_scenario(path):
-    name = os.path.splitext(os.path.basename(path))[0]
-    it = Item(name, "qemu", path)
+# A key, optionally with a matrix condition: `expect_output[smp=2,4]`.
+_KEY = re.compile(r"^([a-z_]+)(?:\[([A-Za-z_]\w*)=([^\]]*)\])?$")
+_VAR = re.compile(r"\{([A-Za-z_]\w*)\}")
+
+
+def read_scenario(path):
+    """A scenario file → (description, entries, error). An entry is
+    (line number, key, condition, value); condition is None or
+    (variable, allowed values)."""
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except OSError as e:
-        it.error = str(e)
-        return it
+        return "", [], str(e)
+    desc, entries = "", []
     for no, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line:
             continue
         if line.startswith("#"):
-            if not it.desc:
-                it.desc = line.lstrip("#").strip()
+            desc = desc or line.lstrip("#").strip()
             continue
         key, sep, value = line.partition(":")
-        key = key.strip()
-        if not sep:
-            it.error = "line %d: expected 'key: value', got %r" % (no, line)
-            return it
+        m = _KEY.match(key.strip())
+        if not sep or not m:
+            return desc, entries, "line %d: expected 'key: value', got %r" % (no, line)
+        key = m.group(1)
+        cond = (m.group(2), m.group(3).split(",")) if m.group(2) else None
         if key in VERBATIM_KEYS:
             value = value.strip()
-        elif key in SIMPLE_KEYS:
+        elif key in SIMPLE_KEYS or key in ("matrix", "name"):
             value = re.sub(r"\s+#.*$", "", value).strip()
         else:
-            it.error = "line %d: unknown key %r" % (no, key)
-            return it
+            return desc, entries, "line %d: unknown key %r" % (no, key)
+        entries.append((no, key, cond, value))
+    return desc, entries, None
+
+
+def expand_matrix(entries):
+    """The bindings ({variable: value}) that the `matrix:` lines spell: each
+    line is `var=v1,v2 other=w ...` and stands for the product of its
+    variables' values; the file's items are the union over its lines, in
+    order. Every line must bind the same variables. Returns (bindings,
+    error); no matrix line → ([{}], None)."""
+    bindings, names = [], None
+    for no, key, cond, value in entries:
+        if key != "matrix":
+            continue
+        if cond:
+            return [], "line %d: matrix: takes no condition" % no
+        try:
+            words = shlex.split(value)
+        except ValueError as e:
+            return [], "line %d: matrix: %s" % (no, e)
+        axes = []
+        for w in words:
+            var, eq, vals = w.partition("=")
+            if not eq or not re.match(r"^[A-Za-z_]\w*$", var) or var in dict(axes):
+                return [], "line %d: matrix: expected distinct var=v1,v2 words, got %r" % (no, w)
+            axes.append((var, vals.split(",")))
+        if not axes:
+            return [], "line %d: matrix: no variables" % no
+        if names is not None and set(dict(axes)) != names:
+            return [], "line %d: matrix: binds %s, but an earlier line binds %s" % (
+                no, ", ".join(sorted(dict(axes))), ", ".join(sorted(names)))
+        names = set(dict(axes))
+        combos = [{}]
+        for var, vals in axes:
+            combos = [dict(c, **{var: v}) for c in combos for v in vals]
+        bindings += combos
+    return bindings or [{}], None
+
+
+def substitute(text, binding):
+    """{var} → its value; an unknown variable raises KeyError."""
+    return _VAR.sub(lambda m: binding[m.group(1)], text) if binding else text
+
+
+def parse_scenarios(path):
+    """A scenario file → its items: one, or one per matrix binding."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    desc, entries, error = read_scenario(path)
+    bindings, merror = expand_matrix(entries)
+    error = error or merror
+    pattern = next((v for no, k, c, v in entries if k == "name"), None)
+    if not error and bindings != [{}] and pattern is None:
+        error = "a matrix: file needs a name: pattern ({var} for each variable)"
+    if not error and bindings == [{}] and pattern is not None:
+        error = "name: is only for matrix: files (a scenario is named after its file)"
+    if error:
+        it = Item(stem, "qemu", path)
+        it.desc, it.error = desc, error
+        return [it]
+    items = []
+    for b in bindings:
+        try:
+            name = substitute(pattern, b) if b else stem
+        except KeyError as e:
+            it = Item(stem, "qemu", path)
+            it.error = "name: {%s} is not a matrix variable" % e.args[0]
+            return [it]
+        it = Item(name, "qemu", path)
+        it.matrix = b
+        try:
+            it.desc = substitute(desc, b)
+        except KeyError:
+            it.desc = desc
+        it.error = apply_entries(it, entries, b)
+        items.append(it)
+    if len({it.name for it in items}) != len(items):
+        items[0].error = "the matrix spells the same name twice (name: %s)" % pattern
+        return items[:1]
+    return items
+
+
+def parse_scenario(path):
+    """The item of a plain scenario file (the first, for a matrix file);
+    tools/lab.py reads its graders' checks with it."""
+    return parse_scenarios(path)[0]
+
+
+def apply_entries(it, entries, binding):
+    """Set the item's fields from the file's lines; an error message or None."""
+    for no, key, cond, value in entries:
+        if key in ("matrix", "name"):
+            continue
+        if cond:
+            var, allowed = cond
+            if var not in binding:
+                return "line %d: %s[%s=...]: %s is not a matrix variable" % (no, key, var, var)
+            if binding[var] not in allowed:
+                continue
+        try:
+            value = substitute(value, binding)
+        except KeyError as e:
+            return "line %d: {%s} is not a matrix variable" % (no, e.args[0])
         try:
             if key in REPEAT_KEYS:
                 re.compile(value)
@@ -305,8 +411,8 @@ def parse_scenario(path):
                     raise ValueError("unknown requirement %s" % ", ".join(sorted(unknown)))
                 it.requires += reqs
             elif key == "type":
-                if value not in ("qemu", "gdb"):
-                    raise ValueError("type must be qemu or gdb")
+                if value not in ("qemu", "gdb", "lab"):
+                    raise ValueError("type must be qemu, gdb or lab")
                 it.kind = value
             elif key == "build":
                 if value not in IMAGES:
@@ -322,14 +428,15 @@ def parse_scenario(path):
             else:
                 setattr(it, key, value)
         except (ValueError, re.error) as e:
-            it.error = "line %d: %s: %s" % (no, key, e)
-            return it
+            return "line %d: %s: %s" % (no, key, e)
+    if it.kind == "lab" and not os.path.isdir(os.path.join(ROOT, "docs", "labs", it.lab or "")):
+        return "type: lab needs a `lab:` line naming a directory of docs/labs"
     if it.kind == "gdb":
         if not it.gdb_script:
-            it.error = "type: gdb needs a gdb_script: line"
-        elif not os.path.exists(os.path.join(ROOT, it.gdb_script)):
-            it.error = "gdb_script %s does not exist" % it.gdb_script
-    return it
+            return "type: gdb needs a gdb_script: line"
+        if not os.path.exists(os.path.join(ROOT, it.gdb_script)):
+            return "gdb_script %s does not exist" % it.gdb_script
+    return None
 
 
 def discover(scenario_dir, unit_dir):
@@ -340,8 +447,13 @@ def discover(scenario_dir, unit_dir):
     for path in sorted(glob.glob(os.path.join(unit_dir, "test_*.py"))):
         name = "unit:" + os.path.splitext(os.path.basename(path))[0]
         items.append(Item(name, "unit-py", path))
+    seen = {}
     for path in sorted(glob.glob(os.path.join(scenario_dir, "*.scn"))):
-        items.append(parse_scenario(path))
+        for it in parse_scenarios(path):
+            if it.name in seen and not it.error:
+                it.error = "name %s is also spelled by %s" % (it.name, os.path.basename(seen[it.name]))
+            seen.setdefault(it.name, path)
+            items.append(it)
     return items
 
 
@@ -569,6 +681,30 @@ class Runner:
         return judge(it.expect, status, timed_out, lines, timeout, it.expect_output,
                      it.forbid_output, it.allow_output, it.args, 0)
 
+    def run_lab(self, it):
+        """A lab's selftest: its grader fails on the starting state and passes
+        on the reference (tools/lab.py). Judged by its TEST lab.NAME line."""
+        timeout = it.timeout * self.scale
+        log = os.path.join(self.logdir, it.log_base + ".log")
+        with open(log, "w") as lf:
+            proc = _start([sys.executable, os.path.join(ROOT, "tools/lab.py"), "selftest", it.lab],
+                          cwd=ROOT, stdin=subprocess.DEVNULL, stdout=lf, stderr=subprocess.STDOUT,
+                          start_new_session=True)
+            proc.grace_group = True
+            status, timed_out = _finish(proc, timeout, group=True)
+        # Not judge(): the log quotes the starting state's failures as
+        # evidence, on purpose. The verdict is the selftest's own line.
+        lines = clean_lines(read_text(log))
+        if timed_out:
+            return False, "timeout after %g s" % timeout
+        verdict = next((ln for ln in lines if ln.startswith("TEST lab.%s:" % it.lab)), None)
+        if verdict is None:
+            return False, "no TEST lab.%s line (exit status %s)" % (it.lab, status)
+        missing = [rx for rx in it.expect_output if not any(re.search(rx, ln) for ln in lines)]
+        if status != 0 or ": PASS" not in verdict or missing:
+            return False, short(verdict) + ("; missing %s" % missing[0] if missing else "")
+        return True, ""
+
     # -- dispatch ------------------------------------------------------------
 
     def run(self, it):
@@ -587,7 +723,7 @@ class Runner:
                 ok, reason = self.run_qemu(it, choice)
             else:
                 fn = {"unit-c": self.run_unit_c, "unit-py": self.run_unit_py,
-                      "gdb": self.run_gdb}[it.kind]
+                      "gdb": self.run_gdb, "lab": self.run_lab}[it.kind]
                 ok, reason = fn(it)
         except Exception as e:  # a harness bug must not hide the other results
             ok, reason = False, "harness error: %s: %s" % (type(e).__name__, e)
@@ -631,6 +767,8 @@ def main(argv=None):
     p.add_argument("--list", action="store_true", help="list the selected items and exit")
     p.add_argument("--scenario-dir", default=os.path.join(ROOT, "tests/scenarios"))
     p.add_argument("--unit-dir", default=os.path.join(ROOT, "tests/unit"))
+    p.add_argument("--append-args", default="",
+                   help="kernel arguments added to every selected scenario (make trace: trace=1 ...)")
     p.add_argument("--timeout-scale", type=float,
                    default=float(os.environ.get("GRACE_TIMEOUT_SCALE", "1") or 1),
                    help="multiply every timeout (default: $GRACE_TIMEOUT_SCALE or 1)")
@@ -647,6 +785,9 @@ def main(argv=None):
         items = [i for i in items
                  if any(fnmatch.fnmatchcase(i.name, pat) or
                         fnmatch.fnmatchcase(i.name.split(":", 1)[-1], pat) for pat in ns.names)]
+    if ns.append_args:
+        for it in items:
+            it.args = (it.args + " " + ns.append_args).strip()
     if ns.list:
         for it in items:
             print("%-28s %-6s %-5s %s" % (it.name, it.kind, it.set, it.desc or it.error or ""))
@@ -659,7 +800,7 @@ def main(argv=None):
     runner = Runner(ns)
     os.makedirs(runner.logdir, exist_ok=True)
     os.makedirs(runner.unitdir, exist_ok=True)
-    needs_iso = any(i.kind in ("qemu", "gdb") for i in items)
+    needs_iso = any(i.kind in ("qemu", "gdb", "lab") for i in items)
     build_failed = False
     if needs_iso and not ns.no_build:
         build_failed = not build(runner.build)
@@ -691,7 +832,7 @@ def main(argv=None):
     t_start = time.monotonic()
 
     def work(it):
-        if build_failed and it.kind in ("qemu", "gdb"):
+        if build_failed and it.kind in ("qemu", "gdb", "lab"):
             res = Result("FAIL", build_failed if isinstance(build_failed, str) else "build failed")
         else:
             res = runner.run(it)

@@ -3,8 +3,8 @@
 #
 # Called by make when a tool is missing (and by .ci/run). On Debian/Ubuntu it
 # installs the packages with apt-get (through sudo when not root); elsewhere it
-# names the packages and stops. Prints one line saying whether QEMU will use
-# KVM or TCG on this machine.
+# names the packages and stops. --plots also installs matplotlib (for the PNG
+# timelines of `make trace`, run with Debian's /usr/bin/python3).
 set -eu
 
 PKGS="qemu-system-x86 ovmf grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools nasm gdb python3"
@@ -47,10 +47,24 @@ if [ -n "$missing" ]; then
 	fi
 fi
 
-if [ "${1:-}" != "--quiet" ]; then
-	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-		echo "setup-deps: /dev/kvm is usable: QEMU will run with KVM"
-	else
-		echo "setup-deps: /dev/kvm is not usable here: QEMU will run with TCG (software emulation)"
+# --plots: also matplotlib, for the PNG timelines of `make trace`.
+PLOT_PY=/usr/bin/python3
+[ -x "$PLOT_PY" ] || PLOT_PY=python3
+if [ "${1:-}" = "--plots" ] && ! "$PLOT_PY" -c 'import matplotlib' 2>/dev/null; then
+	if command -v apt-get >/dev/null 2>&1; then
+		SUDO=""
+		[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+		echo "setup-deps: installing: python3-matplotlib"
+		export DEBIAN_FRONTEND=noninteractive
+		$SUDO apt-get update -qq
+		$SUDO apt-get install -y -qq --no-install-recommends python3-matplotlib >/dev/null
 	fi
+	"$PLOT_PY" -c 'import matplotlib' 2>/dev/null ||
+		echo "setup-deps: matplotlib is not installed (python3-matplotlib): no PNG timelines" >&2
+fi
+
+if [ "${1:-}" != "--quiet" ] && [ "${1:-}" != "--plots" ]; then
+	# Whether QEMU uses KVM is decided by trying it, not from /dev/kvm's
+	# mode bits: tools/accel.py, on the first QEMU start.
+	echo "setup-deps: tools installed; QEMU's accelerator is chosen on first use (tools/accel.py)"
 fi

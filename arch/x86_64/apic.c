@@ -26,6 +26,7 @@
 #include <grace/percpu.h>
 #include <grace/printk.h>
 #include <grace/time.h>
+#include <grace/trace.h>
 
 #define APIC_BASE_ENABLE (1UL << 11)   /* IA32_APIC_BASE bit 11: global enable */
 
@@ -110,6 +111,7 @@ void lapic_send_ipi(u32 apic_id, u32 icr_low, u8 vector)
 		cpu_relax();
 	lapic_write(APIC_ICR_HIGH, apic_id << 24);
 	lapic_write(APIC_ICR_LOW, icr_low | vector);   /* the write sends it */
+	trace_event(TRACE_IPI_SEND, apic_id, vector, icr_low);
 	local_irq_restore(flags);
 }
 

@@ -33,6 +33,7 @@
 #include <grace/sched.h>
 #include <grace/shell.h>
 #include <grace/spinlock.h>
+#include <grace/trace.h>
 
 struct irq_desc {
 	irq_handler_t handler;  /* published last, read first */
@@ -139,6 +140,8 @@ void do_irq(struct pt_regs *regs)
 	irq_handler_t h = smp_load_acquire(&d->handler); /* pairs with request_irq_vector */
 
 	__atomic_fetch_add(&irq_counts[vector], 1, __ATOMIC_RELAXED);
+	if (vector != LOCAL_TIMER_VECTOR)   /* the tick would flood the trace */
+		trace_event(TRACE_IPI_RECV, 0, vector, 0);
 	c->irq_depth++;
 	if (h) {
 		h(regs, d->data);

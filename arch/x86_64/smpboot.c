@@ -291,58 +291,6 @@ static bool trampoline_setup(void)
 	return true;
 }
 
-/* ---- INIT, SIPI, SIPI ---------------------------------------------------- */
-
-static bool running_on_hypervisor(void)
-{
-	u32 a, b, c, d;
-
-	cpuid(1, &a, &b, &c, &d);
-	return c & (1u << 31);     /* CPUID.1:ECX[31], reserved for hypervisors */
-}
-
-static void decide_spec_delays(void)
-{
-	if (strcmp(spec_delays, "on") == 0)
-		use_spec_delays = true;
-	else if (strcmp(spec_delays, "off") == 0)
-		use_spec_delays = false;
-	else {
-		if (strcmp(spec_delays, "auto") != 0)
-			printk("smp: smp.spec_delays=%s is not auto, on or off; using auto\n", spec_delays);
-		use_spec_delays = !running_on_hypervisor();
-	}
-	printk("smp: INIT-SIPI spec delays %s, %s bring-up\n", use_spec_delays ? "on" : "off",
-	       smp_parallel ? "parallel" : "serial");
-}
-
-/* Wait until the ICR's delivery status says the last IPI left (SDM Vol. 3A
- * §10.6.1, Delivery Status bit 12). Bounded: a stuck bit is reported. */
-static void apic_wait_icr_idle(void)
-{
-	for (int i = 0; i < 100000; i++) {
-		if (!(lapic_read(APIC_ICR_LOW) & APIC_ICR_PENDING))
-			return;
-		cpu_relax();
-	}
-	printk("smp: LAPIC ICR still busy after an IPI\n");
-}
-
-static void send_init(unsigned int cpu)
-{
-	/* INIT, level assert, edge (SDM §8.4.4.1: 000C4500H without the
-	 * all-excluding-self shorthand: only this AP). */
-	lapic_send_ipi(cpu_apicid[cpu], APIC_ICR_INIT | APIC_ICR_LEVEL_ASSERT, 0);
-	apic_wait_icr_idle();
-}
-
-static void send_sipi(unsigned int cpu)
-{
-	lapic_send_ipi(cpu_apicid[cpu], APIC_ICR_STARTUP | APIC_ICR_LEVEL_ASSERT,
-		       (u8)(trampoline_phys >> PAGE_SHIFT));
-	apic_wait_icr_idle();
-}
-
 /* Stacks, descriptor tables and flags for `cpu`, before (every) kick. */
 static int prepare_ap(unsigned int cpu)
 {
@@ -379,6 +327,51 @@ static int prepare_ap(unsigned int cpu)
 	return 0;
 }
 
+/* ---- INIT, SIPI, SIPI ---------------------------------------------------- */
+
+static void decide_spec_delays(void)
+{
+	if (strcmp(spec_delays, "on") == 0)
+		use_spec_delays = true;
+	else if (strcmp(spec_delays, "off") == 0)
+		use_spec_delays = false;
+	else {
+		if (strcmp(spec_delays, "auto") != 0)
+			printk("smp: smp.spec_delays=%s is not auto, on or off; using auto\n", spec_delays);
+		use_spec_delays = !cpu_has_hypervisor();
+	}
+	printk("smp: INIT-SIPI spec delays %s, %s bring-up\n", use_spec_delays ? "on" : "off",
+	       smp_parallel ? "parallel" : "serial");
+}
+
+/* >>> LAB smp-bringup (docs/labs/smp-bringup/README.md) */
+/* Wait until the ICR's delivery status says the last IPI left (SDM Vol. 3A
+ * §10.6.1, Delivery Status bit 12). Bounded: a stuck bit is reported. */
+static void apic_wait_icr_idle(void)
+{
+	for (int i = 0; i < 100000; i++) {
+		if (!(lapic_read(APIC_ICR_LOW) & APIC_ICR_PENDING))
+			return;
+		cpu_relax();
+	}
+	printk("smp: LAPIC ICR still busy after an IPI\n");
+}
+
+static void send_init(unsigned int cpu)
+{
+	/* INIT, level assert, edge (SDM §8.4.4.1: 000C4500H without the
+	 * all-excluding-self shorthand: only this AP). */
+	lapic_send_ipi(cpu_apicid[cpu], APIC_ICR_INIT | APIC_ICR_LEVEL_ASSERT, 0);
+	apic_wait_icr_idle();
+}
+
+static void send_sipi(unsigned int cpu)
+{
+	lapic_send_ipi(cpu_apicid[cpu], APIC_ICR_STARTUP | APIC_ICR_LEVEL_ASSERT,
+		       (u8)(trampoline_phys >> PAGE_SHIFT));
+	apic_wait_icr_idle();
+}
+
 /*
  * Kick a set of APs: INIT to each, 10 ms, SIPI to each, 200 us, SIPI to
  * each, 200 us (SDM Vol. 3A §8.4.4.1). The delays are paid once for the
@@ -406,6 +399,7 @@ static void kick_aps(const struct cpumask *set)
 			udelay(200);
 	}
 }
+/* <<< LAB smp-bringup */
 
 static int kick_one(unsigned int cpu)
 {

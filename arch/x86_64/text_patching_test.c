@@ -13,7 +13,7 @@
  *   patching.static_call a trampoline retargeted, NULL (ret) and back
  *   patching.nmi_storm   every CPU takes NMIs in a loop whose handler takes a
  *                        lock and runs a CALL site, a static call and a static
- *                        branch, while the ktest CPU patches all three 200 times
+ *                        branch, while the ktest CPU patches all three 100 times
  *   patching.foreign_int3 an int3 that is no patch site goes to the next hook
  * Injected bugs (patching.bug=) are caught by byte_trace; scenarios
  * patching-bug-*.scn expect the failure.
@@ -378,7 +378,7 @@ KTEST(nmi_storm, "patching.nmi_storm")
 	wake_up_process(sender);
 	encode_call(ca, tp_target_a);
 	encode_call(cb, tp_target_b);
-	for (int i = 0; i < 200 && !err; i++) {
+	for (int i = 0; i < 100 && !err; i++) {
 		struct text_poke_loc tp[2] = { { .addr = (unsigned long)tp_call_site },
 					       { .addr = (unsigned long)&STATIC_CALL_TRAMP(tp_call) } };
 
@@ -406,7 +406,7 @@ KTEST(nmi_storm, "patching.nmi_storm")
 	KTEST_EXPECT_MSG(storm_bad == 0, "%llu static calls from NMIs returned garbage",
 			 (unsigned long long)storm_bad);
 	KTEST_EXPECT(storm_counter >= total);
-	printk("patching.nmi_storm: 200 batches + 200 key flips, %llu NMIs on %u CPUs, "
+	printk("patching.nmi_storm: 100 batches + 100 key flips, %llu NMIs on %u CPUs, "
 	       "%llu int3 hits inside NMIs, %llu stale int3s re-executed\n",
 	       (unsigned long long)total, num_online_cpus(),
 	       (unsigned long long)(text_poke_stats.int3_hits_nmi - hits0),

@@ -10,10 +10,19 @@
  * removed with list_del_init() points at itself again, so list_empty() on
  * the node tells whether it is on a list. No locking: the owner of the list
  * says which lock protects it.
+ *
+ * One lockless pattern is allowed: list_del_init_careful() by a lock holder
+ * paired with list_empty_careful() by the node's owner, who does not hold the
+ * lock (finish_wait() against autoremove_wake_function()). The delete writes
+ * the node's next *last*, with release; a reader that acquires next == node
+ * (and sees prev == node too) knows the deleter will not touch the node
+ * again, so it may free or reuse the node's memory at once. Test: ktest
+ * "wait.stack".
  */
 #ifndef GRACE_LIST_H
 #define GRACE_LIST_H
 
+#include <asm/barrier.h>
 #include <grace/compiler.h>
 #include <grace/types.h>
 
@@ -60,6 +69,32 @@ static inline void list_del_init(struct list_head *e)
 static inline bool list_empty(const struct list_head *h)
 {
 	return READ_ONCE(h->next) == h;
+}
+
+/*
+ * Unlink and re-initialise e so that a lockless list_empty_careful() on e
+ * sees it empty only when this function is done with e: prev first, then
+ * next with release (pairs with the acquire in list_empty_careful()). The
+ * caller holds the list's lock.
+ */
+static inline void list_del_init_careful(struct list_head *e)
+{
+	e->next->prev = e->prev;
+	e->prev->next = e->next;
+	WRITE_ONCE(e->prev, e);
+	smp_store_release(&e->next, e);
+}
+
+/*
+ * Is e unlinked and done with, without the list's lock? Only against
+ * list_del_init_careful(): acquire next (pairs with its release), then check
+ * prev as well, so that a half-done INIT_LIST_HEAD() does not count.
+ */
+static inline bool list_empty_careful(const struct list_head *e)
+{
+	struct list_head *next = smp_load_acquire(&e->next);
+
+	return next == e && next == READ_ONCE(e->prev);
 }
 
 static inline void list_move_tail(struct list_head *e, struct list_head *head)

@@ -65,6 +65,10 @@ void prepare_to_wait(struct wait_queue_head *wq, struct wait_queue_entry *e, uns
 void prepare_to_wait_exclusive(struct wait_queue_head *wq, struct wait_queue_entry *e, unsigned int state);
 void finish_wait(struct wait_queue_head *wq, struct wait_queue_entry *e);
 
+/* Debug: microseconds between the two stores of the waker's delete
+ * (boot parameter wait.race_delay_us; ktest "wait.stack"). */
+extern int wait_race_delay_us;
+
 /* Wake up to nr_exclusive exclusive waiters (0: all) and every other waiter. */
 void __wake_up(struct wait_queue_head *wq, unsigned int mode, int nr_exclusive, void *key);
 /* The same with wq->lock already held (interrupts off). */

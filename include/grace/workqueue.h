@@ -6,9 +6,13 @@
  *     queue_work_on(cpu, system_wq, &w);    on CPU `cpu`'s worker
  *     queue_work(system_unbound_wq, &w);    on any CPU
  *     flush_work(&w);                       wait until it has run
+ *     cancel_work_sync(&w);                 unqueue it, wait out a running instance
  *
  * A work item is queued at most once at a time: queueing a pending item does
- * nothing and returns false. Once it starts running it may be queued again.
+ * nothing and returns false. Once it starts running it may be queued again;
+ * it never runs concurrently with itself: queued again while it runs, it
+ * goes to the pool where it runs, whichever CPU was asked for (Linux's rule).
+ * flush_work() waits for the last queueing before the call to finish.
  * Every queued item runs exactly once, also across CPU hotplug: when a CPU
  * goes offline its worker is unbound and finishes the CPU's pending items on
  * another CPU; when the CPU returns the worker is bound to it again.
@@ -48,6 +52,10 @@ bool queue_work(struct workqueue_struct *wq, struct work_struct *work);
 static inline bool schedule_work(struct work_struct *w) { return queue_work(system_wq, w); }
 /* Wait until the last queueing of `work` has finished running; true if it waited. */
 bool flush_work(struct work_struct *work);
+/* Take a pending `work` off its queue and wait for a running instance to
+ * finish; true if it was pending. Queueing it meanwhile from elsewhere is
+ * the caller's race to avoid (as in Linux). */
+bool cancel_work_sync(struct work_struct *work);
 static inline bool work_pending(const struct work_struct *w) { return __atomic_load_n(&w->pending, __ATOMIC_ACQUIRE) & 1; }
 
 void workqueue_init(void);

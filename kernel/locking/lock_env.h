@@ -13,6 +13,8 @@
  *   lock_in_nmi()        true in NMI context (never halt there)
  *   lock_race_delay()    torture: maybe pause at a race window (else nothing;
  *                        in the kernel a static branch, a nop5 while off)
+ *   lock_trace(t, a, b, c)  an event for the trace (grace/trace.h; host: nothing)
+ *   lock_trace_clock()   the trace's clock (TSC; host: 0)
  */
 #ifndef KERNEL_LOCKING_LOCK_ENV_H
 #define KERNEL_LOCKING_LOCK_ENV_H
@@ -25,10 +27,16 @@ bool lock_irq_save(void);
 void lock_irq_restore(bool were_on);
 bool lock_in_nmi(void);
 static inline void lock_race_delay(void) { }
+#define lock_trace(type, a, b, c) do { } while (0)
+#define lock_trace_clock() 0
 #define QSPINLOCK_DEBUG 1   /* host tests always check the invariants */
 #else
 #include <asm/cpu.h>
 #include <grace/irq.h>
+#include <grace/trace.h>
+
+#define lock_trace(type, a, b, c) trace_event(type, (u32)(uintptr_t)(a), (b), (c))
+#define lock_trace_clock() rdtsc()
 
 static inline void lock_cpu_relax(void) { cpu_relax(); }
 static inline bool lock_irq_save(void) { return (local_irq_save() & X86_RFLAGS_IF) != 0; }
@@ -36,11 +44,13 @@ static inline void lock_irq_restore(bool were_on) { if (were_on) sti(); }
 static inline bool lock_in_nmi(void) { return in_nmi(); }
 #include <grace/jump_label.h>
 /*
- * The torture race delay sits in the lock slow path: a static key makes it
- * a 5-byte NOP unless qspinlock.race_delay_us is set (pv_spinlock.c).
+ * qspinlock.race_delay_us (qspinlock_lab.c): the torture race delay sits in
+ * the lock slow path; a static key makes it a 5-byte NOP unless the
+ * parameter is set (enabled in pv_spinlock_init).
  */
+extern int lock_race_delay_us;
 DECLARE_STATIC_KEY_FALSE(lock_race_delay_key);
-void __lock_race_delay(void);   /* kernel/locking/pv_spinlock.c */
+void __lock_race_delay(void);
 static __always_inline void lock_race_delay(void)
 {
 	if (static_branch_unlikely(&lock_race_delay_key))

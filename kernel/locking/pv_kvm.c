@@ -45,7 +45,8 @@
 #include <grace/irq.h>
 #include <grace/param.h>
 #include <grace/printk.h>
-#include <grace/qspinlock_pv.h>
+#include <grace/pv_ipi.h>
+#include <grace/pv_kvm.h>
 #include <grace/smp.h>
 #include <grace/string.h>
 
@@ -192,19 +193,13 @@ static bool kvm_pv_halt(bool irqs_were_on)
 	return true;
 }
 
-/* The SMP code knows each CPU's APIC ID; until it says, CPU n is APIC ID n. */
-static u32 apicid_identity(int cpu) { return (u32)cpu; }
-static u32 (*cpu_apicid_fn)(int cpu) = apicid_identity;
-
-void pv_set_cpu_apicid(u32 (*fn)(int cpu)) { cpu_apicid_fn = fn ? fn : apicid_identity; }
-
 static void kvm_pv_kick(int cpu)
 {
 	struct kvm_hypercall_regs r;
 	char f[112];
 
 	if (!READ_ONCE(kvm_kick_broken)) {
-		kvm_kick_cpu_regs(&r, cpu_apicid_fn(cpu), kvm_vmmcall);
+		kvm_kick_cpu_regs(&r, cpu_physical_id((unsigned int)cpu), kvm_vmmcall);
 		if (kvm_hypercall(&r, kvm_vmmcall) != EX_FAULTED)
 			return;
 		if (!__atomic_exchange_n(&kvm_kick_broken, true, __ATOMIC_RELAXED)) {

@@ -1,10 +1,13 @@
 /*
  * pv_policy.c — the pure decisions behind paravirt spinlocks: reading the
  * hypervisor signature, the `pvspin=auto` policy, the KVM kick hypercall's
- * registers and the failure-injection names. No hardware access here, so
- * tests/unit/test_pv_policy.c checks every case on the host with fake
- * CPUID facts. The CPUID reads and the backends live in pv_spinlock.c.
+ * registers, the backend names and the failure-injection names. No hardware
+ * access here, so tests/unit/test_pv_policy.c checks every case on the host
+ * with fake CPUID facts. The CPUID reads are in pv_cpuid.c, the choice in
+ * pv_spinlock.c, the backends in pv_ops.c, pv_kvm.c and pv_ipi.c.
  */
+#include <grace/pv_policy.h>
+#include <grace/qspinlock_lab.h>
 #include <grace/qspinlock_pv.h>
 #include <grace/printk.h>
 #include <grace/string.h>
@@ -16,6 +19,20 @@ static const char *const backend_names[PV_NR_BACKENDS] = {
 const char *pv_backend_name(enum pv_backend b)
 {
 	return (unsigned int)b < PV_NR_BACKENDS ? backend_names[b] : "?";
+}
+
+int pv_backend_parse(const char *s, enum pv_backend *b)
+{
+	if (!strcmp(s, "off")) {   /* "pvspin=off": no paravirt */
+		*b = PV_NATIVE;
+		return 0;
+	}
+	for (int i = 0; i < PV_NR_BACKENDS; i++)
+		if (!strcmp(s, backend_names[i])) {
+			*b = (enum pv_backend)i;
+			return 0;
+		}
+	return -1;
 }
 
 void pv_signature_from_regs(char sig[13], u32 ebx, u32 ecx, u32 edx)

@@ -26,11 +26,11 @@
 #include <grace/panic.h>
 #include <grace/percpu.h>
 #include <grace/qspinlock.h>
+#include <grace/qspinlock_lab.h>
 #include <grace/qspinlock_pv.h>
 #include "lock_env.h"
 
 struct qnode_cpu qnodes[NR_CPUS_MAX];
-bool qspinlock_pv_active;
 unsigned int qspinlock_bugs;
 
 static inline struct mcs_node *decode_tail(u32 val)
@@ -90,6 +90,7 @@ static inline void mcs_spin_native(struct mcs_node *node)
 /* Make `next` the queue head: release pairs with mcs_spin_native / pv_wait_node. */
 static __always_inline void mcs_pass_on(struct mcs_node *next, const bool pv)
 {
+	lock_trace(TRACE_LOCK_HANDOVER, 0, next->cpu, 0);
 	__atomic_store_n(&next->locked, 1, __ATOMIC_RELEASE);
 	if (pv)
 		pv_kick_node(next);
@@ -168,6 +169,7 @@ queue:
 		goto release;
 	}
 	node = &qn->node[idx];
+	lock_trace(TRACE_LOCK_SLOWPATH, lock, idx, 0);
 	/*
 	 * From here on an interrupt on this CPU takes node[idx + 1]: keep the
 	 * compiler from sinking the nesting++ below the node's initialisation.
@@ -184,6 +186,7 @@ queue:
 	if (queued_spin_trylock(lock))
 		goto release;
 
+	/* >>> LAB qspinlock-mcs (docs/labs/qspinlock-mcs/README.md) */
 	tail = qspinlock_encode_tail(cpu, idx);
 	old = xchg_tail(lock, tail);   /* p,*,* -> n,*,* */
 	next = NULL;
@@ -235,8 +238,10 @@ queue:
 	}
 	if (!handed_over)
 		mcs_pass_on(next, pv);
+	/* <<< LAB qspinlock-mcs */
 
 release:
+	lock_trace(TRACE_LOCK_ACQUIRED, lock, idx, 0);
 	barrier();   /* done with node[idx] before an interrupt may reuse it */
 	qn->nesting--;
 }
@@ -259,25 +264,3 @@ void queued_spin_lock_slowpath(struct qspinlock *lock, u32 val)
 		native_queued_spin_lock_slowpath(lock, val);
 }
 
-/* ---- the paravirt backend switch ---- */
-
-static bool pv_native_halt(bool irqs_were_on) { (void)irqs_were_on; return false; }
-static void pv_native_kick(int cpu) { (void)cpu; }
-
-const struct pv_lock_ops pv_lock_ops_native = {
-	.backend = PV_NATIVE, .name = "native",
-	.halt = pv_native_halt, .kick = pv_native_kick,
-};
-struct pv_lock_ops pv_lock_ops = {
-	.backend = PV_NATIVE, .name = "native",
-	.halt = pv_native_halt, .kick = pv_native_kick,
-};
-char pv_spinlock_reason[96];
-void pv_lock_ops_install(const struct pv_lock_ops *ops)
-{
-	pv_lock_ops = *ops;
-	lockstat_qspin_class = (u8)(LOCK_CLASS_QSPIN_NATIVE + ops->backend);
-	/* Unlocks must switch to the cmpxchg form before any head can write 3;
-	 * the caller guarantees no CPU is in a slow path right now. */
-	__atomic_store_n(&qspinlock_pv_active, ops->backend != PV_NATIVE, __ATOMIC_SEQ_CST);
-}

@@ -133,6 +133,7 @@ unsigned int pv_hash_entries_in_use(void)
 	return n;
 }
 
+/* >>> LAB pv-lost-wakeup (docs/labs/pv-lost-wakeup/README.md) */
 /*
  * Halt until kicked if *ptr still holds val. Returns whether it halted.
  * See the header comment for why the re-check must happen with interrupts
@@ -149,9 +150,13 @@ static bool pv_wait(u8 *ptr, u8 val)
 	irqs_were_on = lock_irq_save();
 	if ((qspinlock_bugs & QSPIN_BUG_PV_LOST_WAKEUP) ||
 	    __atomic_load_n(ptr, __ATOMIC_ACQUIRE) == val) {
+		u64 t0 = lock_trace_clock();
+
 		halted = pv_lock_ops.halt(irqs_were_on);
-		if (halted)
+		if (halted) {
 			lockstat_inc(lockstat_qspinlock_class(), LS_PV_WAIT);
+			lock_trace(TRACE_PV_WAIT, ptr, 0, t0);   /* one event: the halt's span */
+		}
 	}
 	lock_irq_restore(irqs_were_on);
 	return halted;
@@ -162,6 +167,7 @@ static void pv_kick(int cpu)
 	lockstat_inc(lockstat_qspinlock_class(), LS_PV_KICK);
 	if (unlikely(qspinlock_bugs & QSPIN_BUG_PV_DROP_KICK))
 		return;   /* INJECTED BUG: the kick is lost */
+	lock_trace(TRACE_PV_KICK, cpu, 0, 0);
 	pv_lock_ops.kick(cpu);
 }
 
@@ -202,6 +208,9 @@ static __always_inline void pv_wait_node(struct mcs_node *node, const bool pv)
 				return;
 			lock_cpu_relax();
 		}
+		/* Torture: the predecessor may pass the lock on right here, and
+		 * look at our state before we announce HALTED. */
+		lock_race_delay();
 		/* Dekker with pv_kick_node(): announce, full barrier, look again. */
 		__atomic_store_n(&node->state, PV_NODE_HALTED, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -228,6 +237,7 @@ static void pv_kick_node(struct mcs_node *next)
 					__ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		pv_kick(next->cpu);
 }
+/* <<< LAB pv-lost-wakeup */
 
 /*
  * The head's wait: spin with P set, then hash, mark the lock slow and halt
@@ -306,7 +316,12 @@ void __pv_queued_spin_unlock_slowpath(struct qspinlock *lock, u8 locked)
 	cpu = node->cpu;
 	/* *,0,3 -> *,0,0. Release pairs with the next owner's acquire. */
 	__atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
+	/* From here the lock may be another CPU's, even freed: only `cpu`
+	 * (read above) may be used. */
 	pv_kick(cpu);
+	/* Torture: the kicked head may take, release and free the lock while
+	 * we are still here (ktest locking.reuse). */
+	lock_race_delay();
 }
 
 /* The PV unlock, out of line: what the unlock patch site calls (through

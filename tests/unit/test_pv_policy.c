@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include <grace/qspinlock.h>
+#include <grace/pv_policy.h>
+#include <grace/qspinlock_lab.h>
 #include <grace/qspinlock_pv.h>
 
 static int failures;
@@ -184,6 +186,23 @@ static void test_bug_names(void)
 	CHECK(qspinlock_parse_bugs("pv_lost", &b) == -1, "prefix accepted");
 }
 
+/* One spelling of each backend for pvspin= and the pvspin command alike. */
+static void test_backend_names(void)
+{
+	enum pv_backend b = PV_NR_BACKENDS;
+
+	CHECK(pv_backend_parse("native", &b) == 0 && b == PV_NATIVE, "native -> %d", b);
+	CHECK(pv_backend_parse("off", &b) == 0 && b == PV_NATIVE, "off -> %d", b);
+	CHECK(pv_backend_parse("kvm", &b) == 0 && b == PV_KVM, "kvm -> %d", b);
+	CHECK(pv_backend_parse("ipi", &b) == 0 && b == PV_IPI, "ipi -> %d", b);
+	b = PV_IPI;
+	CHECK(pv_backend_parse("auto", &b) == -1 && b == PV_IPI, "auto is the caller's, not a backend");
+	CHECK(pv_backend_parse("ip", &b) == -1 && b == PV_IPI, "prefix accepted");
+	for (int i = 0; i < PV_NR_BACKENDS; i++)
+		CHECK(pv_backend_parse(pv_backend_name((enum pv_backend)i), &b) == 0 && b == i,
+		      "name of %d does not parse back", i);
+}
+
 int main(void)
 {
 	test_lock_word();
@@ -191,6 +210,7 @@ int main(void)
 	test_policy();
 	test_hypercall_regs();
 	test_bug_names();
+	test_backend_names();
 	if (failures) {
 		printf("test_pv_policy: %d FAILED\n", failures);
 		return 1;

@@ -1,4 +1,4 @@
-// UNIT_SOURCES: kernel/locking/qspinlock.c kernel/locking/tas.c kernel/locking/ticket.c kernel/locking/lockstat.c kernel/locking/pv_policy.c
+// UNIT_SOURCES: kernel/locking/qspinlock.c kernel/locking/pv_ops.c kernel/locking/tas.c kernel/locking/ticket.c kernel/locking/lockstat.c kernel/locking/pv_policy.c
 /*
  * test_qspinlock.c — proves the lock algorithms under real concurrency.
  *
@@ -50,6 +50,7 @@
 
 #include <grace/lockstat.h>
 #include <grace/qspinlock.h>
+#include <grace/qspinlock_lab.h>
 #include <grace/qspinlock_pv.h>
 #include <grace/simple_locks.h>
 #include "../../kernel/locking/lock_env.h"

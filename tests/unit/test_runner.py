@@ -4,7 +4,8 @@
 The runner decides pass/fail from an exit status and console lines
 (tests/run_scenarios.py: judge()); these fake logs pin down every rule in
 docs/testing.md, so a change to the rules shows up here first. Also checks
-the scenario-file parser and the QEMU command line builder (tools/qemu.py).
+the scenario-file parser (matrix: expansion included) and the QEMU command
+line builder (tools/qemu.py).
 Run by `make unit` / `make test` as unit:test_runner; exit 0 = pass.
 """
 import os
@@ -90,6 +91,13 @@ class PassRules(unittest.TestCase):
         self.assertTrue(judge(BOOT + [line], args=args)[0])
         self.assertFalse(judge(BOOT + [line])[0])
 
+    def test_exempt(self):
+        allow = [rs.re.compile("injecting")]
+        self.assertTrue(rs.exempt("lab: injecting a stall", allow, ""))
+        self.assertTrue(rs.exempt('cmdline "a=stall b"', [], "a=stall b"))
+        self.assertFalse(rs.exempt('cmdline "a=stall"', [], "a=stall b"))
+        self.assertFalse(rs.exempt("rcu: stall", [], ""))
+
     def test_allow_output(self):
         self.assertTrue(judge(BOOT + ["lab: now injecting a stall"],
                               allow_output=["injecting a stall"])[0])
@@ -141,13 +149,17 @@ class FailRules(unittest.TestCase):
 
 
 class ScenarioFiles(unittest.TestCase):
-    def parse(self, text):
+    def parse_all(self, text):
+        """Every item of a scenario file with this text."""
         with tempfile.NamedTemporaryFile("w", suffix=".scn", delete=False) as f:
             f.write(text)
         try:
-            return rs.parse_scenario(f.name)
+            return rs.parse_scenarios(f.name)
         finally:
             os.unlink(f.name)
+
+    def parse(self, text):
+        return self.parse_all(text)[0]
 
     def test_full_file(self):
         it = self.parse("# A test\n# more words\nmachine: pc   # comment\nfirmware: uefi\n"
@@ -170,6 +182,78 @@ class ScenarioFiles(unittest.TestCase):
         self.assertIn("timeout", self.parse("timeout: soon\n").error)
         self.assertIn("expect_output", self.parse("expect_output: (\n").error)
         self.assertIn("gdb_script", self.parse("type: gdb\n").error)
+
+    def test_matrix_expands_in_order(self):
+        items = self.parse_all(
+            "# {lock} on {smp} CPUs\nname: lt-{lock}-smp{smp}{v}\n"
+            "matrix: lock=tas,ticket smp=2,4 v=\n"
+            'matrix: lock=q smp=4 "v=-uefi"\n'
+            "smp: {smp}\nargs: locktorture.type={lock} console=serial\n"
+            "expect_output: Total: \\d{2}\n"
+            "expect_output[smp=2]: only at two\n")
+        self.assertEqual([i.name for i in items],
+                         ["lt-tas-smp2", "lt-tas-smp4", "lt-ticket-smp2", "lt-ticket-smp4",
+                          "lt-q-smp4-uefi"])
+        self.assertTrue(all(i.error is None for i in items), [i.error for i in items])
+        tas2, tas4 = items[0], items[1]
+        self.assertEqual((tas2.smp, tas2.args, tas2.desc),
+                         ("2", "locktorture.type=tas console=serial", "tas on 2 CPUs"))
+        # a regex quantifier is not a variable; a condition selects lines
+        self.assertEqual(tas2.expect_output, ["Total: \\d{2}", "only at two"])
+        self.assertEqual(tas4.expect_output, ["Total: \\d{2}"])
+        self.assertEqual(items[4].matrix, {"lock": "q", "smp": "4", "v": "-uefi"})
+
+    def test_plain_file_is_one_item_named_after_it(self):
+        items = self.parse_all("smp: 2\nargs: {not} substituted\n")
+        self.assertEqual(len(items), 1)
+        self.assertIsNone(items[0].error)
+        self.assertEqual(items[0].args, "{not} substituted")
+
+    def test_matrix_errors(self):
+        def err(text):
+            return self.parse_all(text)[0].error or ""
+        self.assertIn("needs a name", err("matrix: a=1,2\n"))
+        self.assertIn("only for matrix", err("name: x\n"))
+        self.assertIn("not a matrix variable", err("name: x{a}\nmatrix: a=1\nargs: {b}\n"))
+        self.assertIn("not a matrix variable", err("name: x{a}{c}\nmatrix: a=1\n"))
+        self.assertIn("earlier line binds", err("name: x{a}\nmatrix: a=1\nmatrix: b=2\n"))
+        self.assertIn("same name twice", err("name: x\nmatrix: a=1,2\n"))
+        self.assertIn("var=v1,v2", err("name: x{a}\nmatrix: a\n"))
+        self.assertIn("not a matrix variable",
+                      err("name: x{a}\nmatrix: a=1\nexpect_output[b=1]: y\n"))
+        self.assertIn("not a matrix variable", err("expect_output[b=1]: y\n"))
+
+    def test_repository_matrices_spell_the_locktorture_items(self):
+        """The matrix files stand for these items, each with its own name
+        (and log); TESTS='locktorture-tas-*' still selects by that name."""
+        want = {
+            "locktorture-qspinlock.scn": [
+                "locktorture-qspinlock-ipi-smp2", "locktorture-qspinlock-ipi-smp4",
+                "locktorture-qspinlock-ipi-smp8", "locktorture-qspinlock-native-smp2",
+                "locktorture-qspinlock-native-smp4", "locktorture-qspinlock-native-smp8",
+                "locktorture-qspinlock-ipi-smp4-uefi"],
+            "locktorture-simple.scn": [
+                "locktorture-tas-smp2", "locktorture-tas-smp4", "locktorture-tas-smp8",
+                "locktorture-ticket-smp2", "locktorture-ticket-smp4", "locktorture-ticket-smp8"],
+            "locktorture-long.scn": [
+                "locktorture-long-qspinlock-ipi-smp8", "locktorture-long-qspinlock-native-smp8",
+                "locktorture-long-tas-smp8", "locktorture-long-ticket-smp8"],
+        }
+        for fname, names in want.items():
+            items = rs.parse_scenarios(os.path.join(ROOT, "tests/scenarios", fname))
+            self.assertEqual([i.name for i in items], names)
+        uefi = rs.parse_scenarios(os.path.join(ROOT, "tests/scenarios/locktorture-qspinlock.scn"))
+        self.assertEqual([(i.firmware, len(i.expect_output)) for i in uefi],
+                         [("bios", 3), ("bios", 3), ("bios", 2)] * 2 + [("uefi", 3)])
+
+    def test_names_are_unique_across_files(self):
+        with tempfile.TemporaryDirectory() as d:
+            for fn, text in (("a.scn", "smp: 2\n"), ("b.scn", "name: {x}\nmatrix: x=a\n")):
+                with open(os.path.join(d, fn), "w") as f:
+                    f.write(text)
+            items = rs.discover(d, d)
+        self.assertIsNone(items[0].error)
+        self.assertIn("also spelled by a.scn", items[1].error)
 
     def test_every_repository_scenario_parses(self):
         for it in rs.discover(os.path.join(ROOT, "tests/scenarios"), os.path.join(ROOT, "tests/unit")):

@@ -63,6 +63,17 @@ static inline void cpuid_count(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d
 }
 static inline void cpuid(u32 leaf, u32 *a, u32 *b, u32 *c, u32 *d) { cpuid_count(leaf, 0, a, b, c, d); }
 
+/* CPUID.1:ECX[31], reserved for hypervisors: set when running in a VM
+ * (SDM Vol. 2A, CPUID leaf 1; every hypervisor Grace runs under sets it). */
+#define X86_CPUID1_ECX_HYPERVISOR (1U << 31)
+static inline bool cpu_has_hypervisor(void)
+{
+	u32 a, b, c, d;
+
+	cpuid(1, &a, &b, &c, &d);
+	return (c & X86_CPUID1_ECX_HYPERVISOR) != 0;
+}
+
 static inline u64 rdtsc(void)
 {
 	u32 lo, hi;
