@@ -121,7 +121,7 @@ $(BUILD)/ksyms_table.c: $(BUILD)/grace.pass1.elf tools/gen_ksyms.py
 	@echo "  KSYMS   $@"
 	@$(NM) -n -S $< | $(PYTHON) tools/gen_ksyms.py > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/grace.elf: $(OBJS) $(BUILD)/ksyms_table.o linker.ld
+$(BUILD)/grace.elf: $(OBJS) $(BUILD)/ksyms_table.o linker.ld $(BUILD)/tools/patchcheck
 	@echo "  LD      $@"
 	@$(LD) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms_table.o
 	@$(NM) -n -S $@ | $(PYTHON) tools/gen_ksyms.py > $(BUILD)/ksyms_check.c
@@ -129,6 +129,17 @@ $(BUILD)/grace.elf: $(OBJS) $(BUILD)/ksyms_table.o linker.ld
 		echo "ksyms: symbols moved between the two link passes:"; \
 		diff $(BUILD)/ksyms_table.c $(BUILD)/ksyms_check.c | head -20; \
 		rm -f $@; exit 1; }
+	@$(BUILD)/tools/patchcheck $@ || { rm -f $@; exit 1; }
+
+# Every text patch site must be one 5-byte instruction (asm/patch_site.h):
+# checked on the linked ELF by a host tool sharing the kernel's check.
+HOSTCC ?= cc
+PATCHCHECK_SRCS := tools/patchcheck.c arch/x86_64/patch_site_check.c arch/x86_64/insn.c
+$(BUILD)/tools/patchcheck: $(PATCHCHECK_SRCS) arch/x86_64/include/asm/patch_site.h arch/x86_64/include/asm/insn.h
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(HOSTCC) -std=c11 -O1 -Wall -Wextra -Werror -Iinclude -Iarch/x86_64/include \
+		$(PATCHCHECK_SRCS) -o $@
 
 $(BUILD)/grace.iso: $(BUILD)/grace.elf iso/grub.cfg
 	@echo "  ISO     $@"

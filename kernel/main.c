@@ -8,6 +8,7 @@
  *   heap) → consoles on screen → ACPI → interrupts and time → in-kernel tests
  *   → shell with `autorun`.
  */
+#include <asm/patch_sites.h>
 #include <asm/apic.h>
 #include <asm/cpu.h>
 #include <asm/traps.h>
@@ -91,6 +92,10 @@ void kmain(u32 magic, u32 mbi_phys)
 	pmm_init();
 	paging_init();
 	kmalloc_init();
+	/* Text patching needs the final page tables (its alias is a private
+	 * root) and runs before any other CPU: check the sites, set the static
+	 * keys' boot states. */
+	patching_init();
 	printk("mem: %llu MiB usable, %llu pages free, kernel %llu KiB\n",
 	       (unsigned long long)(pmm_total_pages() >> (20 - PAGE_SHIFT)),
 	       (unsigned long long)pmm_free_pages(),

@@ -27,10 +27,13 @@ bits 64
 default rel
 
 extern do_exception
+extern do_int3
 extern do_irq
 
 PT_REGS_SIZE equ 22 * 8
 PT_RIP       equ 17 * 8      ; offsetof(struct pt_regs, rip); checked in traps.c
+PT_RFLAGS    equ 19 * 8
+PT_RSP       equ 20 * 8
 
 section .text
 align 16
@@ -86,6 +89,107 @@ align 16
 exception_common:
 	ENTRY_COMMON do_exception
 
+; #BP (vector 3) has its own entry, for text patching (text_patching.c).
+;
+; The CPU pushed its 5-word frame (rip cs rflags rsp ss) on the interrupted
+; stack itself, right below the interrupted RSP (no IST for #BP). An
+; emulated CALL must push a return address at that RSP - 8, which is inside
+; this frame. So first copy the frame 5 words lower; the original 40 bytes
+; (plus the CPU's 0/8-byte alignment pad) become a gap that the emulation may
+; write into:
+;
+;     interrupted RSP ->  | ...            |
+;                         | gap (>= 40 B)  |  <- emulated push goes here
+;                         | rip cs rflags rsp ss  (the copy; what pt_regs sees)
+;                         | error 0, vector 3, registers ...
+;
+; do_int3() returns 0: restore and iretq as usual (an int3 nobody claimed
+; was reported, or a hook resumed it). 1: the int3 was a patch site and
+; pt_regs holds the state after the emulated instruction: return *without*
+; iretq — iretq would end the NMI-blocked state when the int3 hit inside an
+; NMI handler and let a second NMI overwrite the first one's IST frame. The
+; return writes rip and rflags just below the target RSP (inside the gap, or
+; at the slot a RET emulation just popped), switches to that stack, popfq,
+; ret. Ring 0 only: CS and SS do not change.
+align 16
+int3_entry:
+	push qword [rsp + 4*8]       ; ss      (each push moves the next word
+	push qword [rsp + 4*8]       ; rsp      of the CPU frame 5 words down)
+	push qword [rsp + 4*8]       ; rflags
+	push qword [rsp + 4*8]       ; cs
+	push qword [rsp + 4*8]       ; rip
+	push qword 0                 ; error code
+	push qword 3                 ; vector
+	push rax
+	push rbx
+	push rcx
+	push rdx
+	push rsi
+	push rdi
+	push rbp
+	push r8
+	push r9
+	push r10
+	push r11
+	push r12
+	push r13
+	push r14
+	push r15
+	cld
+	mov rdi, rsp
+	push qword [rsp + PT_RIP]
+	push rbp
+	mov rbp, rsp
+	and rsp, -16
+	call do_int3
+	mov rsp, rbp
+	add rsp, 16
+	test eax, eax
+	jnz .emulated
+	pop r15
+	pop r14
+	pop r13
+	pop r12
+	pop r11
+	pop r10
+	pop r9
+	pop r8
+	pop rbp
+	pop rdi
+	pop rsi
+	pop rdx
+	pop rcx
+	pop rbx
+	pop rax
+	add rsp, 16
+	iretq
+.emulated:
+	mov rax, [rsp + PT_RSP]      ; the stack to return to
+	mov rcx, [rsp + PT_RIP]
+	mov [rax - 8], rcx           ; ... its return address
+	mov rcx, [rsp + PT_RFLAGS]
+	mov [rax - 16], rcx          ; ... and flags, for popfq
+	sub rax, 16
+	mov [rsp + PT_RSP], rax
+	pop r15
+	pop r14
+	pop r13
+	pop r12
+	pop r11
+	pop r10
+	pop r9
+	pop r8
+	pop rbp
+	pop rdi
+	pop rsi
+	pop rdx
+	pop rcx
+	pop rbx
+	pop rax
+	mov rsp, [rsp + 5*8]         ; vector err rip cs rflags [rsp]
+	popfq                        ; IF as interrupted; an interrupt here
+	ret                          ; nests below the return address
+
 align 16
 irq_common:
 	ENTRY_COMMON do_irq
@@ -95,16 +199,19 @@ irq_common:
 %rep 256
 align 16
 isr_stub_ %+ v:
-  %if v == 8 || v == 10 || v == 11 || v == 12 || v == 13 || v == 14 || v == 17 || v == 21 || v == 29 || v == 30
+  %if v == 3
+	jmp int3_entry               ; builds its own frame (the emulation gap)
+  %elif v == 8 || v == 10 || v == 11 || v == 12 || v == 13 || v == 14 || v == 17 || v == 21 || v == 29 || v == 30
 	push qword v                 ; the CPU pushed the error code
+	jmp exception_common
   %else
 	push qword 0                 ; no error code: keep the frame uniform
 	push qword v
-  %endif
-  %if v < 32
+    %if v < 32
 	jmp exception_common
-  %else
+    %else
 	jmp irq_common
+    %endif
   %endif
 %assign v v + 1
 %endrep

@@ -4,7 +4,8 @@
  * Every exception vector (0..31) arrives in do_exception() through its stub in
  * entry.asm with a complete struct pt_regs. Three are not necessarily fatal:
  *   NMI (2)  -> nmi_handler_hook (SMP: panic stop, `bt all`), else logged;
- *   #BP (3)  -> int3_handler_hook (text patching), else reported;
+ *   #BP (3)  -> do_int3() (own entry in entry.asm): int3_handler_hook (text
+ *               patching, arch/x86_64/text_patching.c), else reported;
  * an instruction listed in the exception table (asm/extable.h) that raises
  * #UD, #GP or #PF continues at its fixup; everything else is a kernel bug:
  * die() prints a report and powers off with
@@ -242,17 +243,28 @@ void do_exception(struct pt_regs *regs)
 	case X86_TRAP_NMI:
 		do_nmi(regs);
 		return;
-	case X86_TRAP_BP: {
-		bool (*hook)(struct pt_regs *) = READ_ONCE(int3_handler_hook);
-
-		if (hook && hook(regs))
-			return;
-		break;
-	}
 	}
 	if (fixup_exception(regs))
 		return;
 	die(NULL, regs);
+}
+
+/*
+ * #BP, from int3_entry in entry.asm. 1 = a hook handled the int3 and the
+ * frame is to be resumed without iretq (see entry.asm); 0 = the normal path
+ * (the exception table, or the report) ran and iretq returns.
+ */
+int do_int3(struct pt_regs *regs);
+int do_int3(struct pt_regs *regs)
+{
+	bool (*hook)(struct pt_regs *) = READ_ONCE(int3_handler_hook);
+
+	if (hook && hook(regs))
+		return 1;
+	if (fixup_exception(regs))
+		return 0;
+	die(NULL, regs);
+	return 0;
 }
 
 void trap_init(void)

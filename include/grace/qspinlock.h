@@ -182,7 +182,50 @@ extern struct qnode_cpu qnodes[NR_CPUS_MAX];
 extern bool qspinlock_pv_active;
 
 void queued_spin_lock_slowpath(struct qspinlock *lock, u32 val);
+void native_queued_spin_lock_slowpath(struct qspinlock *lock, u32 val);
+void pv_queued_spin_lock_slowpath(struct qspinlock *lock, u32 val);
 void __pv_queued_spin_unlock_slowpath(struct qspinlock *lock, u8 locked);
+void __pv_queued_spin_unlock(struct qspinlock *lock);
+
+#if !__STDC_HOSTED__
+/*
+ * In the kernel the two lock operations that differ between the native and
+ * the paravirt lock are patch sites (kind lock op, asm/patch_site.h),
+ * rewritten live by kernel/locking/lockop.c:
+ *
+ *   slow-path call   call native_queued_spin_lock_slowpath
+ *                 or call pv_queued_spin_lock_slowpath
+ *   unlock           movb $0,0(%rdi,%riz,1)         (native: the release store)
+ *                 or call __pv_queued_spin_unlock_thunk   (PV: cmpxchg, kick)
+ *
+ * The slow-path call follows the C calling convention (lock in RDI, val in
+ * ESI, caller-saved registers clobbered). The unlock site clobbers nothing:
+ * the PV thunk saves every register it touches, so the native build of
+ * spin_unlock is exactly the one store.
+ */
+extern u8 lockop_slot_slowpath, lockop_slot_unlock;
+
+static __always_inline void lockop_slowpath_call(struct qspinlock *lock, u32 val)
+{
+	/* kind 3 = PATCH_SITE_LOCK_OP */
+	__asm__ __volatile__("1: call native_queued_spin_lock_slowpath\n"
+			     ".pushsection .patch_sites, \"a\"\n.balign 4\n"
+			     ".long 1b - .\n.long 0\n.long %c[slot] - .\n.byte 5, 3\n.short 0\n"
+			     ".popsection\n"
+			     : "+D"(lock), "+S"(val)
+			     : [slot] "i"(&lockop_slot_slowpath)
+			     : "rax", "rcx", "rdx", "r8", "r9", "r10", "r11", "memory", "cc");
+}
+
+static __always_inline void lockop_unlock(struct qspinlock *lock)
+{
+	__asm__ __volatile__("1: .byte 0xc6, 0x44, 0x27, 0x00, 0x00\n"   /* movb $0,0(%rdi,%riz,1) */
+			     ".pushsection .patch_sites, \"a\"\n.balign 4\n"
+			     ".long 1b - .\n.long 0\n.long %c[slot] - .\n.byte 5, 3\n.short 0\n"
+			     ".popsection\n"
+			     : : "D"(lock), [slot] "i"(&lockop_slot_unlock) : "memory", "cc");
+}
+#endif
 
 static inline u32 queued_spin_value(const struct qspinlock *lock)
 {
@@ -221,11 +264,19 @@ static inline void queued_spin_lock(struct qspinlock *lock)
 		lockstat_inc(lockstat_qspinlock_class(), LS_FAST);
 		return;
 	}
+#if __STDC_HOSTED__
 	queued_spin_lock_slowpath(lock, old);
+#else
+	lockop_slowpath_call(lock, old);
+#endif
 }
 
 static inline void queued_spin_unlock(struct qspinlock *lock)
 {
+#if !__STDC_HOSTED__
+	lockop_unlock(lock);   /* the native store, or a call of __pv_queued_spin_unlock */
+	return;
+#endif
 	if (qspinlock_pv_active) {
 		/*
 		 * PV unlock: *,*,1 -> *,*,0 by cmpxchg, because the head may have

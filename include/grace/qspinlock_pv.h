@@ -90,6 +90,9 @@ const struct pv_lock_ops *pv_backend_ops(enum pv_backend b);
  * NMI-context lock users keep away while pv_switch_in_progress is set.
  */
 int pv_spinlock_switch(enum pv_backend b);
+/* How the lock-op text is switched: "v1" or "v2" (kernel/locking/lockop.c). */
+const char *lockop_method(void);
+int lockop_set_method(const char *m);
 extern bool pv_switch_in_progress;
 /* NMI-context spinlock users: lock only if enter() says yes, then exit(). */
 bool pv_nmi_lock_enter(void);

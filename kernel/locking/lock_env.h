@@ -11,7 +11,8 @@
  *   lock_irq_save()      interrupts off; returns whether they were on
  *   lock_irq_restore(on) interrupts back on if `on`
  *   lock_in_nmi()        true in NMI context (never halt there)
- *   lock_race_delay()    torture: maybe pause at a race window (else nothing)
+ *   lock_race_delay()    torture: maybe pause at a race window (else nothing;
+ *                        in the kernel a static branch, a nop5 while off)
  *   lock_trace(t, a, b, c)  an event for the trace (grace/trace.h; host: nothing)
  *   lock_trace_clock()   the trace's clock (TSC; host: 0)
  */
@@ -41,13 +42,18 @@ static inline void lock_cpu_relax(void) { cpu_relax(); }
 static inline bool lock_irq_save(void) { return (local_irq_save() & X86_RFLAGS_IF) != 0; }
 static inline void lock_irq_restore(bool were_on) { if (were_on) sti(); }
 static inline bool lock_in_nmi(void) { return in_nmi(); }
-/* qspinlock.race_delay_us (qspinlock_lab.c): 0 unless torture asks, so
- * the race windows cost one predictable test. */
+#include <grace/jump_label.h>
+/*
+ * qspinlock.race_delay_us (qspinlock_lab.c): the torture race delay sits in
+ * the lock slow path; a static key makes it a 5-byte NOP unless the
+ * parameter is set (enabled in pv_spinlock_init).
+ */
 extern int lock_race_delay_us;
+DECLARE_STATIC_KEY_FALSE(lock_race_delay_key);
 void __lock_race_delay(void);
-static inline void lock_race_delay(void)
+static __always_inline void lock_race_delay(void)
 {
-	if (__builtin_expect(lock_race_delay_us != 0, 0))
+	if (static_branch_unlikely(&lock_race_delay_key))
 		__lock_race_delay();
 }
 #ifdef CONFIG_DEBUG

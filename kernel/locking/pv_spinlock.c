@@ -27,6 +27,8 @@
 #include <grace/pv_policy.h>
 #include <grace/qspinlock_pv.h>
 #include <grace/string.h>
+#include "lock_env.h"
+#include "lockop.h"
 
 static char pvspin_mode[8] = "auto";
 param_string("pvspin", pvspin_mode, "paravirt spinlocks: auto|off|native|kvm|ipi");
@@ -58,6 +60,8 @@ void pv_spinlock_init(unsigned int possible_cpus)
 	enum pv_backend auto_b, b;
 	const struct pv_lock_ops *kvm = NULL;
 
+	if (lock_race_delay_us)
+		static_branch_enable(&lock_race_delay_key);
 	pv_read_cpuid_facts(&pv_facts);
 	pv_kvm_init(&pv_facts);
 	auto_b = pv_choose(&pv_facts, possible_cpus, why, sizeof(why));
@@ -84,6 +88,7 @@ void pv_spinlock_init(unsigned int possible_cpus)
 		}
 	}
 	pv_lock_ops_install(b == PV_KVM ? kvm : b == PV_IPI ? &pv_ipi_ops : &pv_lock_ops_native);
+	lockop_boot_text(b != PV_NATIVE);   /* the lock-op patch sites for this backend */
 	snprintf(pv_spinlock_reason, sizeof(pv_spinlock_reason), "%s", why);
 	printk("pvspin: backend %s (%s)\n", pv_backend_name(b), why);
 }

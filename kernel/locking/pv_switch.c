@@ -1,8 +1,11 @@
 /*
  * pv_switch.c — change the paravirt spinlock backend on a running system.
  *
- * pv_spinlock_switch(b) installs backend b (native, kvm or ipi) from inside
- * stop_machine(). That is what makes the switch safe: the unlock form (store
+ * pv_spinlock_switch(b) installs backend b (native, kvm or ipi) and rewrites
+ * the lock-op patch sites (kernel/locking/lockop.c) — by default with
+ * Arora's V2 int3 + global barrier, no stop_machine (`pvswitch.method=v2`);
+ * with `pvswitch.method=v1`, and for PV <-> PV changes (no text changes),
+ * from inside stop_machine(), as below. What makes the stop_machine switch safe: the unlock form (store
  * or cmpxchg), the slow path's pending protocol (native) and the PV "head
  * awake" meaning of the same bit differ between backends, so no CPU may be in
  * a slow path, and no lock may hold the slow value 3, while the flag flips.
@@ -34,6 +37,7 @@
 #include <grace/stop_machine.h>
 #include <grace/string.h>
 #include <grace/time.h>
+#include "lockop.h"
 
 bool pv_switch_in_progress;
 static u32 pv_nmi_users;   /* NMI-context lock users inside a lock section now */
@@ -68,27 +72,6 @@ struct pv_switch_req {
 	int ret;
 };
 
-static int pv_switch_stopped(void *arg)
-{
-	struct pv_switch_req *r = arg;
-
-	unsigned int cpu;
-
-	/* Every CPU is in its stopper: no slow path may be in progress. */
-	for_each_online_cpu(cpu)
-		if (READ_ONCE(qnodes[cpu].nesting)) {
-			r->ret = -EBUSY;
-			return 0;
-		}
-	if (pv_hash_entries_in_use()) {
-		r->ret = -EBUSY;
-		return 0;
-	}
-	pv_lock_ops_install(r->ops);
-	r->ret = 0;
-	return 0;
-}
-
 int pv_spinlock_switch(enum pv_backend b)
 {
 	struct pv_switch_req r = { .ops = b < PV_NR_BACKENDS ? pv_backend_ops(b) : NULL, .ret = 0 };
@@ -107,13 +90,21 @@ int pv_spinlock_switch(enum pv_backend b)
 		memcpy(boot_reason, pv_spinlock_reason, sizeof(boot_reason));
 		boot_saved = true;
 	}
-	__atomic_store_n(&pv_switch_in_progress, true, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&pv_nmi_users, __ATOMIC_SEQ_CST))
-		cpu_relax();
-	err = stop_machine(pv_switch_stopped, &r, NULL);
+	/* V1 keeps NMI lock users out; V2 counts them like any other context. */
+	if (strcmp(lockop_method(), "v2") || qspinlock_pv_active == (b != PV_NATIVE)) {
+		__atomic_store_n(&pv_switch_in_progress, true, __ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&pv_nmi_users, __ATOMIC_SEQ_CST))
+			cpu_relax();
+	}
+	err = lockop_switch(r.ops);   /* patches the lock-op sites: lockop.c */
 	__atomic_store_n(&pv_switch_in_progress, false, __ATOMIC_SEQ_CST);
-	if (err)
+	r.ret = err;
+	if (err == -EAGAIN) {
+		printk("pvspin: the V2 barrier did not complete in time (%u of %u CPUs crossed, "
+		       "%u old lock operations still counted); old lock text restored\n",
+		       lockop_stats.last_abort_crossed, num_online_cpus(), lockop_stats.last_abort_active);
 		return err;
+	}
 	if (r.ret) {
 		printk("pvspin: a lock slow path is in progress with every CPU stopped "
 		       "(%u PV hash entries): not switching\n", pv_hash_entries_in_use());

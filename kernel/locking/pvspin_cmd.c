@@ -1,17 +1,94 @@
 /*
  * pvspin_cmd.c — the shell's `pvspin`: show the paravirt spinlock backend and
  * why it was chosen; `pvspin off|ipi|kvm` switches it live (`native` is `off`)
- * (pv_spinlock_switch(), pv_switch.c).
+ * (pv_spinlock_switch(), pv_switch.c); `pvspin flip N` switches native <-> PV
+ * N times and prints the median and longest switch (BENCH lines);
+ * `pvspin method v1|v2` chooses how the lock-op text is switched (lockop.c).
  * Tests: scenarios locking-pv-switch, locktorture-pv-switch.
  */
+#include <grace/compiler.h>
+#include <grace/errno.h>
 #include <grace/printk.h>
 #include <grace/qspinlock_pv.h>
+#include <grace/sched.h>
 #include <grace/shell.h>
+#include <grace/smp.h>
+#include <grace/string.h>
+#include "lockop.h"
+
+static void sort_u64(u64 *t, unsigned int n)
+{
+	for (unsigned int i = 1; i < n; i++)   /* insertion sort: n <= 1024, shell only */
+		for (unsigned int j = i; j > 0 && t[j - 1] > t[j]; j--) {
+			u64 x = t[j];
+
+			t[j] = t[j - 1];
+			t[j - 1] = x;
+		}
+}
+
+/*
+ * `pvspin flip N`: switch native <-> PV (the boot PV backend, else ipi) N
+ * times; a switch that gives up (-EAGAIN) is retried. One summary line with
+ * the median and the longest switch, for the scenarios and the benchmark.
+ */
+static int pvspin_flip(unsigned int n)
+{
+	static u64 t[1024];
+	enum pv_backend pvb = pv_lock_ops.backend;
+	unsigned int done = 0, again = 0, failed = 0;
+
+	if (pvb == PV_NATIVE)
+		pvb = PV_IPI;
+	if (n > ARRAY_SIZE(t))
+		n = ARRAY_SIZE(t);
+	for (unsigned int i = 0; i < n; i++) {
+		enum pv_backend b = pv_lock_ops.backend == PV_NATIVE ? pvb : PV_NATIVE;
+		int err, tries = 0;
+
+		do {
+			err = pv_spinlock_switch(b);
+			if (err == -EAGAIN)
+				again++;
+		} while (err == -EAGAIN && ++tries < 5);
+		if (err) {
+			failed++;
+			continue;
+		}
+		t[done++] = lockop_stats.last_switch_ns;
+		if ((i & 15) == 15)
+			cond_resched();
+	}
+	sort_u64(t, done);
+	printk("pvspin: flip: %u switches by %s, %u failed, %u gave up and were retried; "
+	       "median %llu us, max %llu us\n", done, lockop_method(), failed, again,
+	       done ? (unsigned long long)(t[done / 2] / 1000) : 0ULL,
+	       done ? (unsigned long long)(t[done - 1] / 1000) : 0ULL);
+	if (done)
+		printk("BENCH pvswitch_%s_smp%u_median %llu us\nBENCH pvswitch_%s_smp%u_max %llu us\n",
+		       lockop_method(), num_online_cpus(), (unsigned long long)(t[done / 2] / 1000),
+		       lockop_method(), num_online_cpus(), (unsigned long long)(t[done - 1] / 1000));
+	return failed ? SHELL_CMD_FAILED : 0;
+}
+
 
 static int cmd_pvspin(int argc, char **argv)
 {
 	enum pv_backend b;
 
+	if (argc == 3 && !strcmp(argv[1], "flip")) {
+		unsigned long long n;
+
+		if (kstrtoull(argv[2], 10, &n) || n == 0)
+			goto usage;
+		return pvspin_flip((unsigned int)n);
+	}
+	if (argc == 3 && !strcmp(argv[1], "method")) {
+		if (lockop_set_method(argv[2]))
+			goto usage;
+		printk("pvspin: switch method %s\n", lockop_method());
+		return 0;
+	}
 	if (argc == 1) {
 		printk("pvspin: backend %s (%s)\n", pv_lock_ops.name, pv_spinlock_reason);
 		return 0;
@@ -27,5 +104,5 @@ static int cmd_pvspin(int argc, char **argv)
 usage:
 	return 1;   /* the shell prints the usage line */
 }
-SHELL_COMMAND(pvspin, "pvspin", "pvspin [off|ipi|kvm]",
-	      "show the paravirt spinlock backend, or switch it live", cmd_pvspin);
+SHELL_COMMAND(pvspin, "pvspin", "pvspin [off|ipi|kvm|flip N|method v1|v2]",
+	      "show the paravirt spinlock backend, switch it live (N times), or choose how", cmd_pvspin);

@@ -88,15 +88,23 @@ static inline void mcs_spin_native(struct mcs_node *node)
 #include "qspinlock_paravirt.h"
 
 /* Make `next` the queue head: release pairs with mcs_spin_native / pv_wait_node. */
-static inline void mcs_pass_on(struct mcs_node *next)
+static __always_inline void mcs_pass_on(struct mcs_node *next, const bool pv)
 {
 	lock_trace(TRACE_LOCK_HANDOVER, 0, next->cpu, 0);
 	__atomic_store_n(&next->locked, 1, __ATOMIC_RELEASE);
-	if (qspinlock_pv_active)
+	if (pv)
 		pv_kick_node(next);
 }
 
-void queued_spin_lock_slowpath(struct qspinlock *lock, u32 val)
+/*
+ * The slow path, built twice: native_queued_spin_lock_slowpath (pv false:
+ * no paravirt test or call left in it) and pv_queued_spin_lock_slowpath.
+ * In the kernel the call in queued_spin_lock() is a patch site that calls
+ * one or the other (lockop.h); queued_spin_lock_slowpath() picks by
+ * qspinlock_pv_active for the host tests and any caller outside a site.
+ */
+static __always_inline void __queued_spin_lock_slowpath(struct qspinlock *lock, u32 val,
+							const bool pv)
 {
 	enum lock_class cls = lockstat_qspinlock_class();
 	struct mcs_node *prev, *next, *node;
@@ -105,7 +113,7 @@ void queued_spin_lock_slowpath(struct qspinlock *lock, u32 val)
 	bool handed_over = false;
 	u32 old, tail;
 
-	if (qspinlock_pv_active) {
+	if (pv) {
 		/* PV never uses the pending path: its P bit means "head awake". */
 		if (pv_try_steal(lock))
 			return;
@@ -156,7 +164,7 @@ queue:
 		 * trylock instead; it can be starved, which is why this is counted.
 		 */
 		lockstat_inc(cls, LS_NEST_OVERFLOW);
-		while (!(qspinlock_pv_active ? pv_try_steal(lock) : queued_spin_trylock(lock)))
+		while (!(pv ? pv_try_steal(lock) : queued_spin_trylock(lock)))
 			lock_cpu_relax();
 		goto release;
 	}
@@ -187,18 +195,18 @@ queue:
 		prev = decode_tail(old);
 		/* Link behind prev; prev waits for this store before passing on. */
 		__atomic_store_n(&prev->next, node, __ATOMIC_RELAXED);
-		pv_wait_node(node);   /* returns once prev made us the head */
+		pv_wait_node(node, pv);   /* returns once prev made us the head */
 		next = __atomic_load_n(&node->next, __ATOMIC_ACQUIRE);
 	}
 
 	/* We are the queue head. */
 	if (unlikely(qspinlock_bugs & QSPIN_BUG_MCS_HANDOVER) && next) {
 		/* INJECTED BUG: pass the head on before we own the lock word. */
-		mcs_pass_on(next);
+		mcs_pass_on(next, pv);
 		handed_over = true;
 	}
 
-	if (qspinlock_pv_active) {
+	if (pv) {
 		val = pv_wait_head_or_lock(lock, node);   /* returns owning it */
 		/* n,0,1 -> 0,0,1 if nobody queued behind us. */
 		if ((val & _Q_TAIL_MASK) == tail &&
@@ -229,7 +237,7 @@ queue:
 			lock_cpu_relax();
 	}
 	if (!handed_over)
-		mcs_pass_on(next);
+		mcs_pass_on(next, pv);
 	/* <<< LAB qspinlock-mcs */
 
 release:
@@ -237,3 +245,22 @@ release:
 	barrier();   /* done with node[idx] before an interrupt may reuse it */
 	qn->nesting--;
 }
+
+void native_queued_spin_lock_slowpath(struct qspinlock *lock, u32 val)
+{
+	__queued_spin_lock_slowpath(lock, val, false);
+}
+
+void pv_queued_spin_lock_slowpath(struct qspinlock *lock, u32 val)
+{
+	__queued_spin_lock_slowpath(lock, val, true);
+}
+
+void queued_spin_lock_slowpath(struct qspinlock *lock, u32 val)
+{
+	if (__atomic_load_n(&qspinlock_pv_active, __ATOMIC_RELAXED))
+		pv_queued_spin_lock_slowpath(lock, val);
+	else
+		native_queued_spin_lock_slowpath(lock, val);
+}
+

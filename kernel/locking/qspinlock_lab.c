@@ -51,6 +51,7 @@ int lock_race_delay_us;
 param_int("qspinlock.race_delay_us", lock_race_delay_us, 0, 1000,
 	  "random pause at the PV lock's race windows (torture)");
 static DEFINE_PER_CPU(u64, race_rng);
+DEFINE_STATIC_KEY_FALSE(lock_race_delay_key);   /* on iff lock_race_delay_us > 0 */
 
 void __lock_race_delay(void)
 {

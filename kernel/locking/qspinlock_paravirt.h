@@ -194,9 +194,9 @@ static inline bool pv_try_steal(struct qspinlock *lock)
 }
 
 /* Wait to become queue head: spin, then halt until the predecessor kicks. */
-static void pv_wait_node(struct mcs_node *node)
+static __always_inline void pv_wait_node(struct mcs_node *node, const bool pv)
 {
-	if (!qspinlock_pv_active) {
+	if (!pv) {
 		mcs_spin_native(node);
 		return;
 	}
@@ -322,4 +322,17 @@ void __pv_queued_spin_unlock_slowpath(struct qspinlock *lock, u8 locked)
 	/* Torture: the kicked head may take, release and free the lock while
 	 * we are still here (ktest locking.reuse). */
 	lock_race_delay();
+}
+
+/* The PV unlock, out of line: what the unlock patch site calls (through
+ * __pv_queued_spin_unlock_thunk in the kernel). */
+void __pv_queued_spin_unlock(struct qspinlock *lock)
+{
+	u8 old = _Q_LOCKED_VAL;
+
+	/* *,*,1 -> *,*,0; release pairs with the next owner's acquire. */
+	if (likely(__atomic_compare_exchange_n(&lock->locked, &old, 0, false,
+					       __ATOMIC_RELEASE, __ATOMIC_ACQUIRE)))
+		return;
+	__pv_queued_spin_unlock_slowpath(lock, old);
 }

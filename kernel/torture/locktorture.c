@@ -208,16 +208,23 @@ static bool tail_is(spinlock_t *l, unsigned int cpu, unsigned int idx)
 	return (v & _Q_TAIL_MASK) == qspinlock_encode_tail(cpu, idx);
 }
 
-/* Also play the pending waiter, so a native newcomer must queue. */
-static void hold_pending(spinlock_t *l)
+/*
+ * Also play the pending waiter, so a native newcomer must queue. Whether
+ * the pending bit was set is remembered per lock: the backend may be
+ * switched live (V2, no stop_machine) between hold and drop.
+ */
+static bool pending_held[NEST_LEVELS + 1];
+
+static void hold_pending(spinlock_t *l, unsigned int i)
 {
-	if (!qspinlock_pv_active)
+	pending_held[i] = !qspinlock_pv_active;
+	if (pending_held[i])
 		__atomic_fetch_or(&l->q.val, _Q_PENDING_VAL, __ATOMIC_RELAXED);
 }
 
-static void drop_pending(spinlock_t *l)
+static void drop_pending(spinlock_t *l, unsigned int i)
 {
-	if (!qspinlock_pv_active)
+	if (pending_held[i])
 		__atomic_store_n(&l->q.pending, 0, __ATOMIC_RELAXED);
 }
 
@@ -243,10 +250,10 @@ static bool nest_chain(unsigned int target)
 	WRITE_ONCE(chain_target, (int)target);
 	for (k = 0; k < NEST_LEVELS; k++) {
 		spin_lock(&nest_lock[k]);
-		hold_pending(&nest_lock[k]);
+		hold_pending(&nest_lock[k], k);
 	}
 	spin_lock(&nest_nmi_lock);
-	hold_pending(&nest_nmi_lock);
+	hold_pending(&nest_nmi_lock, NEST_LEVELS);
 
 	__atomic_store_n(&chain_req[target], 1, __ATOMIC_RELEASE);
 	if (!spin_until(tail_is(&nest_lock[0], target, 0), 1000)) {
@@ -289,7 +296,7 @@ static bool nest_chain(unsigned int target)
 
 release:
 	/* Innermost first: each level can only finish after the one above it. */
-	drop_pending(&nest_nmi_lock);
+	drop_pending(&nest_nmi_lock, NEST_LEVELS);
 	spin_unlock(&nest_nmi_lock);
 	if (reached > NEST_LEVELS &&
 	    !spin_until(__atomic_load_n(&chain_done[NEST_LEVELS], __ATOMIC_ACQUIRE) > done[NEST_LEVELS], 5000)) {
@@ -297,7 +304,7 @@ release:
 		ok = false;
 	}
 	for (k = NEST_LEVELS; k-- > 0;) {
-		drop_pending(&nest_lock[k]);
+		drop_pending(&nest_lock[k], k);
 		spin_unlock(&nest_lock[k]);
 		if (k < reached &&
 		    !spin_until(__atomic_load_n(&chain_done[k], __ATOMIC_ACQUIRE) > done[k], 5000)) {

@@ -3,8 +3,10 @@
 # (make STEP=1: -Og; `make debug` boots it).
 #
 # Run by tests/gdb/run_gdb_test.sh for scenario gdb-step-slowpath, with
-# locktorture running. A hardware breakpoint on queued_spin_lock_slowpath
-# stops the first vCPU that enters it; with `set scheduler-locking step` the
+# locktorture running. Hardware breakpoints on the two builds of the slow
+# path (native_ and pv_queued_spin_lock_slowpath, which the lock-op patch
+# sites call; their body is __queued_spin_lock_slowpath, inlined) stop the
+# first vCPU that enters one; with `set scheduler-locking step` the
 # other vCPUs stay stopped while this one steps, so `next` is never cut short
 # by another thread hitting the breakpoint. Checks:
 #   1. every `next` stops on the same thread, in the slow path, at a new
@@ -47,13 +49,18 @@ def here():
     return f.name(), sal.line, text
 
 
+# The slow path's frames: the entry points and the inlined body.
+SLOWPATH = ("native_queued_spin_lock_slowpath", "pv_queued_spin_lock_slowpath",
+            "__queued_spin_lock_slowpath", "queued_spin_lock_slowpath")
+
+
 def attempt():
     """One stop in the slow path, stepped to the tail's publication.
     Returns (None, locals text) on success, ("retry", why) or ("fail", why)."""
     run("continue")
     thread = gdb.selected_thread().num
     name, line, text = here()
-    if name != "queued_spin_lock_slowpath":
+    if name not in SLOWPATH:
         return "fail", "stopped in %s" % name
     lines = [line]
     for _ in range(60):
@@ -64,7 +71,7 @@ def attempt():
         if "Breakpoint" in out and "hit" in out:
             return "fail", "a breakpoint hit interrupted the step: " + out.strip().splitlines()[0]
         name, line, text = here()
-        if name != "queued_spin_lock_slowpath":
+        if name not in SLOWPATH:
             return "retry", "left the slow path (lock taken early) at %s" % name
         lines.append(line)
         if "xchg_tail(lock, tail)" in text:
@@ -77,7 +84,8 @@ def session():
     run("file " + os.environ.get("GRACE_ELF", "build/step/grace.elf"))
     run("set architecture i386:x86-64")
     run("target remote :" + os.environ["GDB_PORT"])
-    run("hbreak queued_spin_lock_slowpath")
+    run("hbreak native_queued_spin_lock_slowpath")
+    run("hbreak pv_queued_spin_lock_slowpath")
     run("set scheduler-locking step")
     for _ in range(10):
         status, info = attempt()

@@ -1,0 +1,556 @@
+/*
+ * lockop.c — switching the spinlock's lock operations by patching them.
+ *
+ * The queued spinlock's native/paravirt difference lives in two kinds of
+ * patch sites (include/grace/qspinlock.h): the slow-path call in every
+ * inlined spin_lock, and every inlined spin_unlock (the native release store
+ * or a call of the PV unlock). Switching the backend between native and PV
+ * rewrites all of them in one text_poke_bp batch, in one of two ways
+ * (`pvswitch.method=v1|v2`, after Ankur Arora, "Dynamic paravirt lock-ops"):
+ *
+ * V1 (stop_machine): every online CPU enters stop_machine(); the first one
+ * checks that no slow path is in progress (every MCS nesting count 0, the PV
+ * hash empty), installs the new backend and patches while the others spin
+ * in lock-step: each step's sync is a generation counter the others
+ * answer after a serialising CPUID (interrupts are off: no IPIs). NMI lock
+ * users stay away while pv_switch_in_progress is set (pv_switch.c).
+ *
+ * V2 (int3 as a site-local barrier plus a global barrier): no stop_machine.
+ *   1. int3 over byte 0 of every site, sync. From now on every lock op goes
+ *      through the #BP handler, v2_emulate().
+ *   2. The global barrier: a work item on every online CPU sets that CPU's
+ *      v2_crossed and increments barrier_cpus, in thread context — where
+ *      that CPU cannot be inside a lock operation in any context (spin_lock
+ *      disables preemption; an interrupted slow path finishes before the
+ *      interrupted thread resumes).
+ *   3. The handler runs the OLD operation for a CPU that has not crossed.
+ *      For a crossed CPU it counts active lock operations in `v2_state`:
+ *      +1 when it enters the old slow path (the lock is remembered in the
+ *      CPU's held[] list, which is how the matching unlock is told apart
+ *      from the unlock of a lock taken on the fast path), -1 at that
+ *      unlock. Every other old unlock it performs itself bracketed by +1/-1,
+ *      so the old op cannot overlap the switch. Task, softirq, irq and NMI
+ *      contexts all count alike (held[] slots are claimed with cmpxchg, so
+ *      a nested context cannot corrupt an outer one's entry).
+ *   4. The patcher waits until barrier_cpus == online CPUs, then moves
+ *      v2_state from (old, 0 active) to NEW with one cmpxchg and installs
+ *      the new backend's ops: no old operation is in progress anywhere
+ *      (each was either finished before its CPU crossed or counted). From
+ *      then on the handler runs the NEW op, and text_poke_bp writes the
+ *      tails and first bytes. Bounded wait: after pvswitch.timeout_ms it
+ *      gives up with -EAGAIN and the old first bytes are restored.
+ * V1 and V2 hold the CPU hotplug lock for the whole switch: no CPU comes or
+ * goes while barrier_cpus is being counted against the online count.
+ *
+ * Injected bugs (pvswitch.bug=, docs/patching.md): no_barrier (NEW at once,
+ * no crossing and no count), emulate_wrong (a CPU that has not crossed runs
+ * the NEW op), nmi_count (lock ops in NMI context are not counted).
+ * Tests: scenarios pvswitch-* (200 switches under locktorture, both methods,
+ * and each injected bug caught), `pvspin flip N`.
+ */
+#include <asm/cpu.h>
+#include <asm/patch_sites.h>
+#include <asm/ptrace.h>
+#include <asm/text-patching.h>
+#include <grace/cpuhotplug.h>
+#include <grace/errno.h>
+#include <grace/irq.h>
+#include <grace/panic.h>
+#include <grace/param.h>
+#include <grace/percpu.h>
+#include <grace/printk.h>
+#include <grace/qspinlock.h>
+#include <grace/qspinlock_pv.h>
+#include <grace/sched.h>
+#include <grace/smp.h>
+#include <grace/stop_machine.h>
+#include <grace/string.h>
+#include <grace/time.h>
+#include <grace/workqueue.h>
+#include "lockop.h"
+
+u8 lockop_slot_slowpath, lockop_slot_unlock;   /* owners of the two site kinds */
+extern char __pv_queued_spin_unlock_thunk[];
+
+static char method[4] = "v2";
+param_string("pvswitch.method", method, "how the spinlock backend is switched live: v1|v2");
+static int timeout_ms = 2000;
+param_int("pvswitch.timeout_ms", timeout_ms, 1, 60000,
+	  "V2: how long a switch waits for the barrier before it gives up (-EAGAIN)");
+static char switch_bug[16];
+param_string("pvswitch.bug", switch_bug, "inject a switch bug: no_barrier, emulate_wrong, nmi_count");
+enum { SWBUG_NO_BARRIER = 1, SWBUG_EMULATE_WRONG = 2, SWBUG_NMI_COUNT = 4 };
+static unsigned int sw_bugs;
+
+struct lockop_stats lockop_stats;
+
+/* ---- the instruction each site holds for a backend ---- */
+
+static bool site_insn(const struct patch_site *s, bool pv, u8 *buf)
+{
+	unsigned long a = patch_site_addr(s);
+
+	if (patch_site_owner(s) == &lockop_slot_slowpath)
+		return insn_encode(buf, INSN_CALL, a, pv ? (unsigned long)pv_queued_spin_lock_slowpath
+						      : (unsigned long)native_queued_spin_lock_slowpath);
+	if (patch_site_owner(s) == &lockop_slot_unlock)
+		return pv ? insn_encode(buf, INSN_CALL, a, (unsigned long)__pv_queued_spin_unlock_thunk)
+			  : insn_encode(buf, INSN_UNLOCK, a, 0);
+	return false;
+}
+
+static bool is_lockop(const struct patch_site *s)
+{
+	return s->kind == PATCH_SITE_LOCK_OP &&
+	       (patch_site_owner(s) == &lockop_slot_slowpath || patch_site_owner(s) == &lockop_slot_unlock);
+}
+
+static struct text_poke_loc batch[TEXT_POKE_MAX_BATCH];
+
+/* Fill `batch` with every lock-op site that must change; returns how many. */
+static unsigned int build_batch(bool pv)
+{
+	unsigned int n = 0;
+
+	for_each_patch_site(s) {
+		u8 want[PATCH_INSN_SIZE];
+
+		if (!is_lockop(s) || !site_insn(s, pv, want) ||
+		    !memcmp(want, (void *)patch_site_addr(s), PATCH_INSN_SIZE))
+			continue;
+		if (n == TEXT_POKE_MAX_BATCH)
+			panic("lockop: more than %u lock-op sites", TEXT_POKE_MAX_BATCH);
+		batch[n].addr = patch_site_addr(s);
+		batch[n].owner = patch_site_owner(s);
+		memcpy(batch[n].new, want, PATCH_INSN_SIZE);
+		n++;
+	}
+	return n;
+}
+
+unsigned int lockop_nr_sites(void)
+{
+	unsigned int n = 0;
+
+	for_each_patch_site(s)
+		n += is_lockop(s);
+	return n;
+}
+
+/* Boot, boot CPU alone: write the sites for the chosen backend directly. */
+void lockop_boot_text(bool pv)
+{
+	unsigned int n;
+
+	if (switch_bug[0]) {
+		if (!strcmp(switch_bug, "no_barrier"))
+			sw_bugs = SWBUG_NO_BARRIER;
+		else if (!strcmp(switch_bug, "emulate_wrong"))
+			sw_bugs = SWBUG_EMULATE_WRONG;
+		else if (!strcmp(switch_bug, "nmi_count"))
+			sw_bugs = SWBUG_NMI_COUNT;
+		else
+			printk("pvswitch.bug=%s: unknown (no_barrier, emulate_wrong, nmi_count), ignored\n",
+			       switch_bug);
+		if (sw_bugs)
+			printk("pvswitch: injected bug \"%s\" is ON\n", switch_bug);
+	}
+	if (strcmp(method, "v1") && strcmp(method, "v2")) {
+		printk("pvswitch.method=%s: unknown (v1|v2), using v2\n", method);
+		memcpy(method, "v2", 3);
+	}
+	n = build_batch(pv);
+	for (unsigned int i = 0; i < n; i++)
+		text_poke((void *)batch[i].addr, batch[i].new, PATCH_INSN_SIZE);
+}
+
+/* ---- V1: inside stop_machine, lock-step syncs ---- */
+
+struct v1_req {
+	const struct pv_lock_ops *ops;
+	unsigned int nr, leader;
+	u32 gen, done;
+	u32 acks[NR_CPUS_MAX];
+	int ret;
+};
+static struct v1_req *v1;
+
+static void v1_sync(void)
+{
+	u32 g = __atomic_add_fetch(&v1->gen, 1, __ATOMIC_SEQ_CST);
+	unsigned int cpu;
+	u32 a, b, c, d;
+
+	cpuid(0, &a, &b, &c, &d);
+	for_each_online_cpu(cpu)
+		if (cpu != v1->leader)
+			while (__atomic_load_n(&v1->acks[cpu], __ATOMIC_ACQUIRE) != g)
+				cpu_relax();
+	text_poke_stats.syncs++;
+}
+
+static int v1_stopped(void *arg)
+{
+	struct v1_req *r = arg;
+	unsigned int me = smp_processor_id(), cpu;
+
+	if (me != r->leader) {
+		/* Follow the leader's steps: serialise at every new generation. */
+		while (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) {
+			u32 g = __atomic_load_n(&r->gen, __ATOMIC_ACQUIRE);
+
+			if (g != r->acks[me]) {
+				u32 a, b, c, d;
+
+				cpuid(0, &a, &b, &c, &d);
+				__atomic_store_n(&r->acks[me], g, __ATOMIC_RELEASE);
+			}
+			cpu_relax();
+		}
+		return 0;
+	}
+	r->ret = 0;
+	for_each_online_cpu(cpu)
+		if (READ_ONCE(qnodes[cpu].nesting))
+			r->ret = -EBUSY;
+	if (pv_hash_entries_in_use())
+		r->ret = -EBUSY;
+	if (!r->ret) {
+		struct text_poke_ctl ctl = { .sync = v1_sync };
+		u64 t0 = ktime_get_ns();
+
+		pv_lock_ops_install(r->ops);
+		r->ret = text_poke_bp_batch_ex(batch, r->nr, &ctl);
+		lockop_stats.last_barrier_ns = ktime_get_ns() - t0;   /* V1: time stopped, patching */
+	}
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int switch_v1(const struct pv_lock_ops *ops, bool pv)
+{
+	static struct v1_req req;
+	int err;
+
+	memset(&req, 0, sizeof(req));
+	req.ops = ops;
+	req.nr = build_batch(pv);
+	req.leader = cpumask_first(&cpu_online_mask);
+	v1 = &req;
+	err = stop_machine_cpuslocked(v1_stopped, &req, &cpu_online_mask);   /* hotplug lock held */
+	v1 = NULL;
+	return err ? err : req.ret;
+}
+
+/* ---- V2: int3 barrier, global barrier, counted lock operations ---- */
+
+/*
+ * v2_state, one word so that the switch decision is one cmpxchg:
+ *   NEW    the handler runs the new op from now on (set once)
+ *   ABORT  the patcher gave up (timeout): NEW can no longer be set
+ *   READY  every online CPU has crossed the global barrier
+ *   low bits: old lock operations in progress on crossed CPUs
+ * The switch: READY | 0 active  ->  READY | NEW.
+ */
+#define V2_NEW    0x80000000u
+#define V2_ABORT  0x40000000u
+#define V2_READY  0x20000000u
+#define V2_ACTIVE 0x1fffffffu
+#define V2_HELD  32
+
+struct v2_cpu {
+	int crossed;
+	struct qspinlock *held[V2_HELD];   /* locks taken through a counted old slow path */
+	struct work_struct work;
+};
+static DEFINE_PER_CPU(struct v2_cpu, v2_cpu);
+static u32 v2_state, barrier_cpus;
+static bool v2_old_pv, v2_new_pv;
+
+static void do_unlock(struct qspinlock *lock, bool pv)
+{
+	if (pv)
+		__pv_queued_spin_unlock(lock);
+	else
+		__atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
+}
+
+static bool held_add(struct v2_cpu *c, struct qspinlock *lock)
+{
+	for (int i = 0; i < V2_HELD; i++) {
+		struct qspinlock *none = NULL;
+
+		if (__atomic_compare_exchange_n(&c->held[i], &none, lock, false,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}
+
+static bool held_del(struct v2_cpu *c, struct qspinlock *lock)
+{
+	for (int i = V2_HELD - 1; i >= 0; i--) {
+		struct qspinlock *l = lock;
+
+		if (__atomic_compare_exchange_n(&c->held[i], &l, NULL, false,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}
+
+/* +1 unless the switch has happened; false then. SEQ_CST pairs with the
+ * patcher's cmpxchg to NEW: either it sees our count, or we see NEW. */
+static bool v2_get(void)
+{
+	u32 s = __atomic_load_n(&v2_state, __ATOMIC_SEQ_CST);
+
+	while (!(s & V2_NEW))
+		if (__atomic_compare_exchange_n(&v2_state, &s, s + 1, false,
+						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			return true;
+	return false;
+}
+
+static u32 v2_online;      /* online CPUs when the switch started (hotplug is held off) */
+static u64 v2_t0, v2_switched_ns;
+
+/* barrier_cpus == online and no counted op: READY -> READY|NEW. Any CPU may do it. */
+static void v2_try_switch(void)
+{
+	u32 ready = V2_READY;
+
+	if (__atomic_compare_exchange_n(&v2_state, &ready, V2_READY | V2_NEW, false,
+					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		/* qspinlock_pv_active says which slow path runs: now the new one. */
+		__atomic_store_n(&qspinlock_pv_active, v2_new_pv, __ATOMIC_SEQ_CST);
+		v2_switched_ns = ktime_get_ns() - v2_t0;
+	}
+}
+
+static void v2_put(void)
+{
+	if (__atomic_sub_fetch(&v2_state, 1, __ATOMIC_SEQ_CST) == V2_READY)
+		v2_try_switch();
+}
+
+/*
+ * Once every CPU has crossed, a new old-op slow path would keep the count
+ * from ever reaching 0 under steady contention. So such an entry first
+ * holds off for a while (interrupts are off here), letting the counted ops
+ * drain and trying the switch itself; only then does it fall back to the
+ * counted old op (it may hold a lock that a counted waiter needs).
+ */
+static int holdoff_us = 20000;
+param_int("pvswitch.holdoff_us", holdoff_us, 0, 100000,
+	  "V2: how long a new slow path waits for the switch once every CPU has crossed");
+
+static bool v2_holdoff(void)
+{
+	u64 end;
+
+	if ((__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & (V2_READY | V2_ABORT)) != V2_READY)
+		return false;
+	end = ktime_get_ns() + (u64)holdoff_us * 1000;
+	do {
+		if (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW)
+			return true;
+		v2_try_switch();
+		cpu_relax();
+	} while (ktime_get_ns() < end &&
+		 !(__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_ABORT));
+	return (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW) != 0;
+}
+
+static const struct insn *v2_emulate(const struct text_poke_loc *tp, struct pt_regs *regs, void *arg)
+{
+	struct qspinlock *lock = (struct qspinlock *)regs->rdi;
+	struct v2_cpu *c = this_cpu_ptr(&v2_cpu);
+	bool crossed = READ_ONCE(c->crossed), counted;
+	/* INJECTED BUG emulate_wrong: a CPU that has not crossed runs the NEW op. */
+	bool wrong = !crossed && (sw_bugs & SWBUG_EMULATE_WRONG);
+
+	(void)arg;
+	__atomic_add_fetch(&lockop_stats.handler_calls, 1, __ATOMIC_RELAXED);
+	if (tp->owner == &lockop_slot_slowpath) {
+		if (!crossed)
+			return wrong ? &tp->new_insn : &tp->old_insn;
+		if ((sw_bugs & SWBUG_NMI_COUNT) && in_nmi())
+			return (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW) ?
+			       &tp->new_insn : &tp->old_insn;   /* INJECTED BUG: not counted */
+		if (v2_holdoff() || !v2_get())
+			return &tp->new_insn;
+		if (!held_add(c, lock))
+			__atomic_add_fetch(&lockop_stats.held_overflow, 1, __ATOMIC_RELAXED);
+		return &tp->old_insn;   /* counted until the matching unlock */
+	}
+	/* An unlock site: perform the operation here, then continue after it. */
+	regs->rip = tp->addr + PATCH_INSN_SIZE;
+	if (!crossed) {
+		do_unlock(lock, wrong ? v2_new_pv : v2_old_pv);
+		return NULL;
+	}
+	counted = held_del(c, lock);
+	if (!counted && !v2_get()) {
+		do_unlock(lock, v2_new_pv);
+		return NULL;
+	}
+	do_unlock(lock, v2_old_pv);   /* the op ends before the count drops */
+	v2_put();
+	return NULL;
+}
+
+static void v2_cross(struct work_struct *w)
+{
+	(void)w;
+	__atomic_store_n(&this_cpu_ptr(&v2_cpu)->crossed, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_add_fetch(&barrier_cpus, 1, __ATOMIC_SEQ_CST) == v2_online) {
+		__atomic_fetch_or(&v2_state, V2_READY, __ATOMIC_SEQ_CST);
+		v2_try_switch();
+	}
+}
+
+struct v2_req {
+	const struct pv_lock_ops *ops;
+	u64 barrier_ns;
+};
+
+static int v2_after_int3(void *arg)
+{
+	struct v2_req *r = arg;
+	u64 t0 = ktime_get_ns(), deadline = t0 + (u64)timeout_ms * 1000000ULL;
+	unsigned int cpu, online = num_online_cpus();
+
+	(void)online;
+	if (sw_bugs & SWBUG_NO_BARRIER) {
+		/* INJECTED BUG: switch at once, whatever is in progress. */
+		__atomic_store_n(&v2_state, V2_NEW, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&qspinlock_pv_active, v2_new_pv, __ATOMIC_SEQ_CST);
+		return 0;
+	}
+	v2_t0 = t0;
+	for_each_online_cpu(cpu)
+		queue_work_on(cpu, system_wq, &per_cpu(v2_cpu, cpu).work);
+	for (;;) {
+		v2_try_switch();
+		if (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW) {
+			r->barrier_ns = v2_switched_ns;
+			return 0;
+		}
+		if (ktime_get_ns() > deadline) {
+			/* Forbid the switch from now on: the old text comes back.
+			 * One atomic op decides: NEW set before it, or never. */
+			u32 st = __atomic_fetch_or(&v2_state, V2_ABORT, __ATOMIC_SEQ_CST);
+
+			if (st & V2_NEW) {
+				r->barrier_ns = v2_switched_ns;
+				return 0;   /* it happened just now after all */
+			}
+			lockop_stats.last_abort_crossed = __atomic_load_n(&barrier_cpus, __ATOMIC_RELAXED);
+			lockop_stats.last_abort_active = st & V2_ACTIVE;
+
+			return -EAGAIN;
+		}
+		cond_resched();
+	}
+}
+
+static int switch_v2(const struct pv_lock_ops *ops, bool old_pv, bool pv)
+{
+	struct v2_req req = { .ops = ops };
+	struct text_poke_ctl ctl = { .emulate = v2_emulate, .after_int3 = v2_after_int3, .arg = &req };
+	unsigned int n = build_batch(pv), cpu;
+	int err;
+
+	v2_old_pv = old_pv;
+	v2_new_pv = pv;
+	v2_online = num_online_cpus();
+	v2_switched_ns = 0;
+	__atomic_store_n(&v2_state, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&barrier_cpus, 0, __ATOMIC_SEQ_CST);
+	for_each_online_cpu(cpu) {
+		struct v2_cpu *c = per_cpu_ptr(&v2_cpu, cpu);
+
+		INIT_WORK(&c->work, v2_cross);
+		memset(c->held, 0, sizeof(c->held));
+		c->crossed = 0;
+	}
+	err = text_poke_bp_batch_ex(batch, n, &ctl);
+	/* The batch is over (no CPU is in the handler): reset for next time. */
+	for_each_online_cpu(cpu) {
+		flush_work(&per_cpu(v2_cpu, cpu).work);
+		per_cpu(v2_cpu, cpu).crossed = 0;
+	}
+	if (!err)
+		lockop_stats.last_barrier_ns = req.barrier_ns;
+	return err;
+}
+
+/*
+ * The backend's halt/kick ops are only called by PV slow paths and unlocks.
+ * Going to PV they are installed before the text changes (no old native op
+ * calls them); going to native, after it (no PV op can run any more). So a
+ * PV waiter never halts with ops whose kick cannot wake it.
+ */
+static int switch_text(const struct pv_lock_ops *ops, bool old_pv, bool pv,
+		       int (*fn)(const struct pv_lock_ops *, bool, bool))
+{
+	const struct pv_lock_ops *prev = pv_backend_ops(pv_lock_ops.backend);
+	int err;
+
+	if (pv) {
+		pv_lock_ops_install(ops);
+		/* ... but the old slow path still runs until the switch point. */
+		__atomic_store_n(&qspinlock_pv_active, old_pv, __ATOMIC_SEQ_CST);
+	}
+	err = fn(ops, old_pv, pv);
+	if (err && pv && prev)
+		pv_lock_ops_install(prev);
+	if (!err && !pv)
+		pv_lock_ops_install(ops);
+	return err;
+}
+
+/*
+ * Switch to `ops` live. Called by pv_spinlock_switch() with the NMI users
+ * kept away; returns 0, -EBUSY (V1: a slow path was in progress), -EAGAIN
+ * (V2: the barrier did not complete in time; the old text is back).
+ */
+int lockop_switch(const struct pv_lock_ops *ops)
+{
+	bool old_pv = qspinlock_pv_active, pv = ops->backend != PV_NATIVE;
+	u64 t0 = ktime_get_ns();
+	int err;
+
+	cpus_read_lock();
+	text_mutex_lock();
+	if (old_pv == pv || !strcmp(method, "v1"))
+		err = switch_v1(ops, pv);   /* PV <-> PV changes no text: V1 is enough */
+	else
+		err = switch_text(ops, old_pv, pv, switch_v2);
+	lockop_stats.last_switch_ns = ktime_get_ns() - t0;
+	{
+		/* Every site must now hold the current backend's instruction. */
+		unsigned int bad = build_batch(qspinlock_pv_active);
+
+		if (WARN_ON(bad))
+			printk("lockop: %u lock-op sites do not match backend %s after a switch (%d)\n",
+			       bad, pv_lock_ops.name, err);
+	}
+	text_mutex_unlock();
+	cpus_read_unlock();
+	if (err)
+		lockop_stats.failed++;
+	else
+		lockop_stats.switches++;
+	return err;
+}
+
+const char *lockop_method(void) { return method; }
+int lockop_set_method(const char *m)
+{
+	if (strcmp(m, "v1") && strcmp(m, "v2"))
+		return -EINVAL;
+	memcpy(method, m, 3);
+	return 0;
+}
