@@ -15,8 +15,8 @@
  * Checked, each a failure with a message:
  *  - self-concurrency: an item's function entered while another run of the
  *    same item is still inside it ("ran concurrently with itself");
- *  - early flush: every queueing records the number of runs started before
- *    it, k; a later flush_work() must not return before run k+1 (a run that
+ *  - early flush: every accepted queueing records the number of runs started
+ *    before it, k; a later flush_work() must not return before run k+1 (a run that
  *    started after that queueing, so saw what it queued) has finished
  *    (not checked for cancel items: a cancel may take that queueing away);
  *  - cancel: when cancel_work_sync() returns, every run that started before
@@ -73,7 +73,7 @@ struct wqt_item {
 	u64 starts;                 /* runs started (run i has index i) */
 	u64 done_upto;              /* highest index of a finished run */
 	u64 finishes;               /* runs finished */
-	u64 need;                   /* max over returned queueings of (runs started before it) + 1 */
+	u64 need;                   /* max over accepted queueings of (runs started before it) + 1 */
 	u64 accepted;               /* queueings that returned true */
 	u64 cancelled;              /* cancel_work_sync() calls that returned true */
 	u64 rng;
@@ -138,9 +138,13 @@ static void wqt_queue(struct wqt_item *it, unsigned int cpu)
 {
 	u64 before = __atomic_load_n(&it->starts, __ATOMIC_ACQUIRE);
 
-	if (queue_work_on(cpu, wqt.wq, &it->work))
+	/* Only an accepted queueing binds a later flush: a refused one found
+	 * the item pending, possibly by a queue_work_on() still in flight
+	 * (not yet "before" anybody's flush, in Linux too). */
+	if (queue_work_on(cpu, wqt.wq, &it->work)) {
 		__atomic_add_fetch(&it->accepted, 1, __ATOMIC_RELAXED);
-	atomic_max(&it->need, before + 1);
+		atomic_max(&it->need, before + 1);
+	}
 	__atomic_add_fetch(&wqt.queues, 1, __ATOMIC_RELAXED);
 }
 
