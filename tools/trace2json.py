@@ -215,7 +215,16 @@ def write_png(d, path, title="", last_ms=None):
                            color="tab:red")
     # MCS hand-overs: an arrow from the CPU passing the queue head on to the
     # new head's acquisition of the lock.
-    heads, start = {}, max(0.0, tend - last_ms) if last_ms else 0.0
+    # With lost events the rings wrapped at different times: before the
+    # newest of the CPUs' oldest events some CPU's history is missing, so
+    # the picture starts there.
+    complete = 0.0
+    if d.lost:
+        firsts = {}
+        for cpu, ts, *_ in d.events:
+            firsts.setdefault(cpu, ts)
+        complete = ms(max(firsts.values()))
+    heads, start = {}, max(complete, tend - last_ms if last_ms else 0.0)
     for cpu, ts, name, a, b, c in d.events:
         if name == "lock_handover":
             heads.setdefault(b, []).append((cpu, ts))

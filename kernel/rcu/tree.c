@@ -59,6 +59,7 @@
 #include <grace/smp.h>
 #include <grace/time.h>
 #include <grace/wait.h>
+#include <grace/trace.h>
 
 #include "rcu_seq.h"
 #include "tree.h"
@@ -193,6 +194,7 @@ static bool rcu_gp_init(void)
 	rcu_seq_start(&rcu_state.gp_seq);
 	gp = rcu_state.gp_seq;
 	rcu_state.n_gps_started++;
+	trace_event(TRACE_RCU_GP_START, (u32)rcu_seq_ctr(gp), gp, 0);
 	spin_unlock(&root->lock);
 
 	/*
@@ -335,6 +337,7 @@ static void rcu_gp_cleanup(void)
 	/* Pairs with smp_mb() in poll_state_synchronize_rcu(): whoever sees
 	 * the new value sees every reader of this GP finished. */
 	smp_mb();
+	trace_event(TRACE_RCU_GP_END, (u32)rcu_seq_ctr(rcu_state.gp_seq), rcu_state.gp_seq, 0);
 	rcu_seq_end(&rcu_state.gp_seq);
 	if (ULONG_CMP_LT(rcu_state.gp_seq, root->gp_seq_needed)) {
 		rcu_state.gp_flags |= RCU_GP_FLAG_INIT;
@@ -434,6 +437,7 @@ static void rcu_report_qs_rdp(struct rcu_data *rdp)
 		return;
 	}
 	rdp->n_qs_reported++;
+	trace_event(TRACE_RCU_QS, (u32)rcu_seq_ctr(rnp->gp_seq), rdp->cpu, 0);
 	rcu_report_qs_rnp(rdp->grpmask, rnp, rnp->gp_seq, flags);
 }
 
@@ -462,6 +466,7 @@ static void rcu_do_batch(struct rcu_data *rdp)
 	}
 	rcu_segcblist_insert_done_cbs(&rdp->cblist, &rcl);
 	rdp->n_cbs_invoked += (unsigned long)count;
+	trace_event(TRACE_RCU_CB, (u32)count, 0, 0);
 	if (rdp->blimit != rcu_blimit && rcu_segcblist_n_cbs(&rdp->cblist) <= rcu_qlowmark)
 		rdp->blimit = rcu_blimit;
 }
