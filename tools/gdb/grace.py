@@ -279,6 +279,11 @@ def gp_str(seq):
     return "%d%s" % (seq >> 2, "" if seq & 3 == 0 else " (in progress)")
 
 
+def gp_tok(seq):
+    """The same as one table column: a * marks a grace period in progress."""
+    return "%d%s" % (seq >> 2, "" if seq & 3 == 0 else "*")
+
+
 class GraceRcu(gdb.Command):
     """The RCU tree: each node's masks and gp_seq, each CPU's GP, QS debt, dynticks, callbacks."""
 
@@ -301,7 +306,8 @@ class GraceRcu(gdb.Command):
             n = rs_["node"][i]
             print("%4d %5d %-9s %#018x %#018x %#018x %s" % (
                 i, int(n["level"]), "%d-%d" % (int(n["grplo"]), int(n["grphi"])), int(n["qsmask"]),
-                int(n["qsmaskinit"]), int(n["qsmaskinitnext"]), gp_str(int(n["gp_seq"]))))
+                int(n["qsmaskinit"]), int(n["qsmaskinitnext"]), gp_tok(int(n["gp_seq"]))))
+        print("(GP numbers: * = that grace period is in progress)")
         print("%4s %-16s %6s %6s %6s %8s  %s" % ("cpu", "noticed GP", "owes", "books", "idle",
                                                  "dynticks", "callbacks " + "/".join(SEGS)))
         for cpu in mask_cpus("cpu_possible_mask"):
@@ -310,7 +316,7 @@ class GraceRcu(gdb.Command):
             segs = "/".join(str(int(cb["seglen"][k])) for k in range(len(SEGS)))
             dt = int(d["dynticks"])
             print("%4d %-16s %6s %6s %6s %8d  %d: %s" % (
-                cpu, gp_str(int(d["gp_seq"])), "yes" if int(d["core_needs_qs"]) and
+                cpu, gp_tok(int(d["gp_seq"])), "yes" if int(d["core_needs_qs"]) and
                 int(d["cpu_no_qs"]) else "no", "yes" if int(d["rcu_online"]) else "no",
                 "yes" if dt % 2 == 0 else "no", dt, int(cb["len"]), segs))
 
