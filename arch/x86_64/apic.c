@@ -103,14 +103,35 @@ void lapic_init(void)
 		this_cpu()->apic_id = lapic_id();
 }
 
+/*
+ * Send an IPI: the destination goes to ICR_HIGH, then the write of ICR_LOW
+ * sends it (SDM Vol. 3A §10.6.1). Two writes, so interrupts are off between
+ * them — but an NMI is not held off: an NMI handler that sends (NMI
+ * backtraces, NMI calls passed on from NMI context) may land between another
+ * send's two writes on this CPU. Its own ICR_HIGH would then carry the
+ * interrupted IPI to the NMI's target instead of its own, and that IPI would
+ * be lost (seen: an NMI call left pending for good on the CPU it never
+ * reached, so patching.nmi_storm found a CPU that handled no NMI after
+ * locking.pv_switch_nmi). So a send from NMI context waits for its IPI to
+ * leave and puts the interrupted destination back.
+ */
 void lapic_send_ipi(u32 apic_id, u32 icr_low, u8 vector)
 {
 	unsigned long flags = local_irq_save();
+	bool nmi = in_nmi();
+	u32 high = 0;
 
 	while (lapic_read(APIC_ICR_LOW) & APIC_ICR_PENDING)
 		cpu_relax();
+	if (nmi)
+		high = lapic_read(APIC_ICR_HIGH);
 	lapic_write(APIC_ICR_HIGH, apic_id << 24);
 	lapic_write(APIC_ICR_LOW, icr_low | vector);   /* the write sends it */
+	if (nmi) {
+		while (lapic_read(APIC_ICR_LOW) & APIC_ICR_PENDING)
+			cpu_relax();
+		lapic_write(APIC_ICR_HIGH, high);
+	}
 	trace_event(TRACE_IPI_SEND, apic_id, vector, icr_low);
 	local_irq_restore(flags);
 }

@@ -671,7 +671,16 @@ unsigned long start_poll_synchronize_rcu(void)
 
 bool poll_state_synchronize_rcu(unsigned long cookie)
 {
-	bool done = rcu_seq_done(&rcu_state.gp_seq, cookie);
+	/*
+	 * The root node first: cleanup ends the GP in every node, root first,
+	 * before rcu_state.gp_seq, and a CPU invokes callbacks as soon as its
+	 * leaf says the GP ended. Asking only rcu_state would let a callback
+	 * run while the polled state of the same GP still says "not yet"
+	 * (rcu.call saw it on a DEBUG build). The root's value is written under
+	 * its lock after every quiescent state was reported through the tree.
+	 */
+	bool done = rcu_seq_done(&rcu_state.node[0].gp_seq, cookie) ||
+		    rcu_seq_done(&rcu_state.gp_seq, cookie);
 
 	/* Pairs with smp_mb() in rcu_gp_cleanup(): the caller's later
 	 * accesses (the free) come after every reader of that GP. */
