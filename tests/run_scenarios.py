@@ -605,16 +605,24 @@ class Runner:
                 "-Iinclude", "-Iarch/x86_64/include", "-Itests/unit"] + cflags +
                [src, "tests/unit/host_shim.c"] + sources + ["-o", exe])
         log = os.path.join(self.logdir, it.log_base + ".log")
+        failed = self._compile(cmd, log)
+        if failed:
+            return False, failed
+        return self._run_test_program([exe], log, timeout * self.scale)
+
+    @staticmethod
+    def _compile(cmd, log):
+        """Run a host compile, its command and output in `log`; None if it
+        worked, else a one-line reason."""
         with open(log, "w") as lf:
             lf.write("$ " + " ".join(shlex.quote(c) for c in cmd) + "\n")
             lf.flush()
             cc = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=lf,
                                 stderr=subprocess.STDOUT)
-        if cc.returncode != 0:
-            text = read_text(log)
-            err = next((ln for ln in text.splitlines() if "error" in ln), "see log")
-            return False, "compile failed: " + short(err)
-        return self._run_test_program([exe], log, timeout * self.scale)
+        if cc.returncode == 0:
+            return None
+        err = next((ln for ln in read_text(log).splitlines() if "error" in ln), "see log")
+        return "compile failed: " + short(err)
 
     def run_unit_fuzz(self, it):
         """Build a fuzz target with fuzz_replay.c's main() and plain
@@ -632,15 +640,9 @@ class Runner:
                 "-Itests/unit", src, "tests/unit/fuzz_replay.c"] + m.group(1).split() +
                ["-o", exe])
         log = os.path.join(self.logdir, it.log_base + ".log")
-        with open(log, "w") as lf:
-            lf.write("$ " + " ".join(shlex.quote(c) for c in cmd) + "\n")
-            lf.flush()
-            cc = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=lf,
-                                stderr=subprocess.STDOUT)
-        if cc.returncode != 0:
-            text = read_text(log)
-            err = next((ln for ln in text.splitlines() if "error" in ln), "see log")
-            return False, "compile failed: " + short(err)
+        failed = self._compile(cmd, log)
+        if failed:
+            return False, failed
         dirs = fuzz_input_dirs(os.path.dirname(it.path), base[len("fuzz_"):])
         if not dirs:
             return False, "no seed corpus (tests/unit/fuzz/%s/seeds/)" % base[len("fuzz_"):]
