@@ -540,11 +540,13 @@ KTEST(sched_reap, "sched.reap")
 	deadline = ktime_get_ns() + 2000000000ULL;
 	for (;;) {
 		reap_dead_tasks();
-		if (nr_kernel_stacks() == start || ktime_get_ns() >= deadline)
+		if (nr_kernel_stacks() <= start || ktime_get_ns() >= deadline)
 			break;
 		msleep(1);
 	}
-	KTEST_EXPECT_MSG(nr_kernel_stacks() == start, "%u kernel stacks before, %u after %d threads",
+	/* Fewer is not a leak: a thread of an earlier test, already dead when
+	 * `start` was counted, may have been reaped meanwhile (seen in CI). */
+	KTEST_EXPECT_MSG(nr_kernel_stacks() <= start, "%u kernel stacks before, %u after %d threads",
 			 start, nr_kernel_stacks(), REAP_ROUNDS);
 }
 
