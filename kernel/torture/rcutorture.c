@@ -33,7 +33,12 @@
  *    when cpu_up/cpu_down return. Two hotplug states wait for RCU the way
  *    real subsystems' do: a DEAD callback (synchronize_rcu + rcu_barrier)
  *    and an ONLINE teardown on the outgoing CPU's hotplug thread
- *    (rcu_barrier).
+ *    (rcu_barrier). A third, a DYING step on the outgoing CPU itself
+ *    (interrupts off, its tick already stopped, so nothing there can invoke
+ *    them), queues rcutorture.n_strand_cbs callbacks on that CPU: every CPU
+ *    taken down dies holding callbacks. When cpu_down() returns they must
+ *    all have run — the DEAD step's rcu_barrier() waited for them, so they
+ *    were migrated to a live CPU — or the CPU is named.
  *
  * Every rcutorture.stat_interval_s:
  *   rcutorture: Reader Pipe:  n0 n1 n2 ... n10        (" !!!" if n2.. > 0)
@@ -88,6 +93,7 @@ static int rt_stall_s = 15;
 static int rt_reader_long_us = 2000;
 static int rt_reader_burst = 256;
 static int rt_stall_cpu_s;
+static int rt_n_strand_cbs = 4;
 static bool rt_poweroff = true;
 param_bool("torture.rcu", torture_rcu, "run the RCU torture test at boot");
 param_int("rcutorture.duration_s", rt_duration_s, 1, 86400, "how long rcutorture runs");
@@ -103,6 +109,8 @@ param_int("rcutorture.reader_long_us", rt_reader_long_us, 0, 100000, "length of 
 param_int("rcutorture.reader_burst", rt_reader_burst, 1, 100000000, "reads between a reader's 1-tick naps");
 param_int("rcutorture.stall_cpu_s", rt_stall_cpu_s, 0, 600,
 	  "2 s in, one thread spins this long inside a reader (RCU must warn)");
+param_int("rcutorture.n_strand_cbs", rt_n_strand_cbs, 0, 64,
+	  "callbacks queued on every outgoing CPU in its DYING step (0: off)");
 param_bool("rcutorture.poweroff", rt_poweroff, "power off with the verdict when torture.rcu=1 ends");
 
 #define RT_PIPE_LEN 10
@@ -139,9 +147,10 @@ static struct {
 	u64 op_since_ns, op_max_ns;
 	int op_cpu;
 	bool op_down;
+	unsigned long strand_posted, strand_invoked, strand_ops;
 	unsigned int nthreads;
 	struct task_struct *threads[NR_CPUS_MAX + 70];
-	int dead_state, online_state;
+	int dead_state, online_state, dying_state;
 } rt;
 
 static struct rt_elem *rt_current;   /* published with rcu_assign_pointer */
@@ -165,6 +174,8 @@ struct rt_cbhead {
 static DEFINE_PER_CPU(struct rt_cbhead, rt_spread_head);
 static DEFINE_PER_CPU(int, rt_barrier_req);   /* callbacks the timer still has to post */
 static DEFINE_PER_CPU(struct rt_cbhead [RT_BARRIER_HEADS], rt_barrier_heads);
+#define RT_STRAND_HEADS 64
+static DEFINE_PER_CPU(struct rt_cbhead [RT_STRAND_HEADS], rt_strand_heads);
 
 static void rt_error(const char *what)
 {
@@ -338,6 +349,12 @@ static void rt_spread_cb(struct rcu_head *rh)
 static void rt_barrier_cb(struct rcu_head *rh)
 {
 	__atomic_add_fetch(&rt.barrier_invoked, 1, __ATOMIC_RELAXED);
+	WRITE_ONCE(container_of(rh, struct rt_cbhead, rh)->queued, 0);
+}
+
+static void rt_strand_cb(struct rcu_head *rh)
+{
+	__atomic_add_fetch(&rt.strand_invoked, 1, __ATOMIC_RELAXED);
 	WRITE_ONCE(container_of(rh, struct rt_cbhead, rh)->queued, 0);
 }
 
@@ -574,6 +591,47 @@ static int rt_online_teardown(unsigned int cpu)
 	return 0;
 }
 
+/*
+ * A DYING teardown, on the outgoing CPU inside stop_machine, interrupts
+ * off, after its tick stopped (take_cpu_down): callbacks queued here cannot
+ * be invoked on this CPU any more. Only their migration to a live CPU at
+ * the first DEAD step lets them run — and the DEAD step above waits for
+ * them in rcu_barrier(). Every CPU taken down thus dies with callbacks.
+ */
+static int rt_dying_teardown(unsigned int cpu)
+{
+	struct rt_cbhead *h = per_cpu(rt_strand_heads, cpu);
+
+	if (!READ_ONCE(rt_hp_waits))
+		return 0;
+	for (int i = 0; i < MIN(rt_n_strand_cbs, RT_STRAND_HEADS); i++) {
+		if (READ_ONCE(h[i].queued))
+			continue;   /* checked after the last cpu_down(): cannot happen */
+		h[i].queued = 1;
+		call_rcu(&h[i].rh, rt_strand_cb);
+		__atomic_add_fetch(&rt.strand_posted, 1, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
+/* After cpu_down(cpu) returned: the callbacks it died with have all run. */
+static void rt_check_stranded(unsigned int cpu)
+{
+	struct rt_cbhead *h = per_cpu(rt_strand_heads, cpu);
+	int left = 0;
+
+	for (int i = 0; i < RT_STRAND_HEADS; i++)
+		left += READ_ONCE(h[i].queued) != 0;
+	rt.strand_ops++;
+	if (left) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "CPU %u went offline and %d of the callbacks it died with "
+			 "have not run (the DEAD step's rcu_barrier() returned)", cpu, left);
+		rt_error(msg);
+	}
+}
+
 static int rt_onoff_fn(void *arg)
 {
 	u64 rng = 0x0FF0ULL ^ ktime_get_ns();
@@ -597,8 +655,11 @@ static int rt_onoff_fn(void *arg)
 		if (rt.op_down) {
 			rt.off_tried++;
 			ret = remove_cpu(cpu);
-			if (!ret)
+			if (!ret) {
 				rt.off_ok++;
+				if (rt.dying_state > 0)
+					rt_check_stranded(cpu);
+			}
 		} else {
 			rt.on_tried++;
 			ret = add_cpu(cpu);
@@ -667,10 +728,11 @@ static void rt_stats(void)
 	rt_print_array("Free-Block Circulation", rt.circulation, "");
 	printk("rcutorture: GPs so far: %lu  version %lu  retire sync/poll/call_rcu/exp: %lu/%lu/%lu/%lu  "
 	       "alloc fail %lu  mberr %lu  fake %lu  barriers %lu  onoff: %lu/%lu offline, %lu/%lu online, "
-	       "max op %llu ms\n", rcu_gp_completed(), rt.writer_version, rt.retire[RETIRE_SYNC],
+	       "max op %llu ms  stranded %lu/%lu in %lu offlines\n", rcu_gp_completed(), rt.writer_version, rt.retire[RETIRE_SYNC],
 	       rt.retire[RETIRE_POLL], rt.retire[RETIRE_CALL], rt.retire[RETIRE_EXP], rt.alloc_fail, rt.mberr, rt.fake_ops,
 	       rt.barriers, rt.off_ok, rt.off_tried, rt.on_ok, rt.on_tried,
-	       (unsigned long long)(rt.op_max_ns / 1000000));
+	       (unsigned long long)(rt.op_max_ns / 1000000), rt.strand_invoked, rt.strand_posted,
+	       rt.strand_ops);
 }
 
 static struct task_struct *rt_spawn(int (*fn)(void *), unsigned long arg, const char *name)
@@ -744,6 +806,9 @@ int rcutorture_run(int seconds)
 						  rt_dead_teardown);
 		rt.online_state = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "rcutorture:online", NULL,
 						    rt_online_teardown);
+		if (rt_n_strand_cbs)
+			rt.dying_state = cpuhp_setup_state(CPUHP_AP_STARTING_DYN, "rcutorture:strand", NULL,
+							   rt_dying_teardown);
 		WRITE_ONCE(rt_hp_waits, true);
 	}
 	rt_spawn(rt_writer_fn, 0, "rt-writer");
@@ -871,6 +936,8 @@ int rcutorture_run(int seconds)
 			cpuhp_remove_state((enum cpuhp_state)rt.dead_state);
 		if (rt.online_state > 0)
 			cpuhp_remove_state((enum cpuhp_state)rt.online_state);
+		if (rt.dying_state > 0)
+			cpuhp_remove_state((enum cpuhp_state)rt.dying_state);
 		/* Everything retired comes home. A call_rcu chain re-queues
 		 * itself from its callback, behind the barrier's: each
 		 * rcu_barrier() moves every chain on by at least one step. */
@@ -902,6 +969,11 @@ int rcutorture_run(int seconds)
 		if (nfree != RT_NELEM - 1) {
 			snprintf(msg, sizeof(msg), "%d of %d elements came back to the free list",
 				 nfree, RT_NELEM - 1);
+			rt_error(msg);
+		}
+		if (rt.strand_invoked != rt.strand_posted) {
+			snprintf(msg, sizeof(msg), "%lu callbacks stranded on outgoing CPUs, %lu ran",
+				 rt.strand_posted, rt.strand_invoked);
 			rt_error(msg);
 		}
 		if (rt.barrier_invoked != rt.barrier_posted) {
