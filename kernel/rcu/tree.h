@@ -129,6 +129,8 @@ struct rcu_state {
 	u64 gp_asked_ns;             /* when the next GP was asked for (stall check) */
 	u64 gp_last_ns, gp_max_ns;   /* duration of the last / longest GP */
 	unsigned long n_fqs;
+	unsigned int fqs_sleep_cpu;  /* where the kthread armed its FQS timer */
+	u64 fqs_wake_jiffies;        /* when that timer is due */
 	unsigned long n_gps_started;
 
 	/* rcu_barrier */
