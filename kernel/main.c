@@ -178,6 +178,7 @@ static int kernel_init(void *unused)
 	wqtorture_start();
 	rcutorture_start();
 	ktest_run_selected();
-	bench_from_param();
+	if (!rcu_bench_from_param())
+		bench_from_param();
 	shell_main();
 }

@@ -178,3 +178,7 @@ void rcu_bugs_announce(void);
 /* Hotplug "last gasps": run on the outgoing CPU inside a reader, after it
  * left the online mask and before RCU's report (rcutorture installs one). */
 extern void (*rcu_last_gasp_reader)(unsigned int delay_ms);
+
+/* rcu_shell.c: every other online CPU runs a kernel thread that never sleeps
+ * (on) or no more (off); `rcu gp N busy` and bench=rcu use it. */
+void rcu_busy_start(bool on);
