@@ -239,7 +239,9 @@ def evidence(it, logdir):
     for rx in it.expect_output:
         m = next((ln for ln in lines if re.search(rx, ln)), None)
         out.append("    GOOD    %s" % rs.short(m) if m else "    MISSING %s" % rx)
-    bad = [ln for ln in lines if rs.VERDICT_FAIL.search(ln) or any(rx.search(ln) for _, rx in rs.BADNESS)]
+    forbid = [re.compile(rx) for rx in getattr(it, "forbid_output", [])]
+    bad = [ln for ln in lines if rs.VERDICT_FAIL.search(ln) or any(rx.search(ln) for _, rx in rs.BADNESS)
+           or any(rx.search(ln) for rx in forbid)]
     for ln in bad[:6]:
         out.append("    BAD     %s" % rs.short(ln))
     if not lines:
@@ -340,7 +342,7 @@ def selftest(name):
     for f in (".deps-ok",):
         if os.path.exists(os.path.join(ref_build, f)):
             shutil.copy2(os.path.join(ref_build, f), os.path.join(sb, f))
-    path, _ = apply_start(scratch, name)
+    apply_start(scratch, name)
     s_start, _ = grade(name, scratch, sb, jobs=1, label=" on the starting state (until a check fails)",
                        until_fail=True, selftest=True)
     if s_ref is None or s_start is None:
