@@ -213,7 +213,7 @@ KTEST(kvtab_delete, "kvtab.delete")
 
 KTEST(kvtab_update, "kvtab.update")
 {
-	enum { N = 64, UPDATES = 600 };
+	enum { N = 64, UPDATES = 300 };
 	int saved = kvtab_update_delay_us;
 
 	kvt_fill(t, 0, N);
@@ -237,7 +237,7 @@ KTEST(kvtab_rename, "kvtab.rename")
 	/* Keys 0..S-1 stay (inserted first, so they sit behind the movers in
 	 * each chain); movers 2S.. go back and forth between key and key^1,
 	 * which is always another bucket. */
-	enum { S = 64, MOVERS = 16, RENAMES = 600 };
+	enum { S = 64, MOVERS = 16, RENAMES = 300 };
 	u32 mover[MOVERS];
 	int saved = kvtab_update_delay_us;
 	unsigned long kvt_stood = 0;
