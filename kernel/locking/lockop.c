@@ -261,7 +261,6 @@ static int switch_v1(const struct pv_lock_ops *ops, bool pv)
 struct v2_cpu {
 	int crossed;
 	struct qspinlock *held[V2_HELD];   /* locks taken through a counted old slow path */
-	struct work_struct work;
 };
 static DEFINE_PER_CPU(struct v2_cpu, v2_cpu);
 static u32 v2_state, barrier_cpus;
@@ -362,16 +361,62 @@ static bool v2_holdoff(void)
 	return (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW) != 0;
 }
 
+/*
+ * Cross the global barrier on this CPU: once (an IPI and the patcher's own
+ * call may both try), and only where no lock operation of this CPU is in
+ * progress in any context — which is any point where the preempt count is
+ * 0 outside NMI context: every lock operation runs with preemption off
+ * (spin_lock's preempt_disable comes first, spin_unlock's preempt_enable
+ * last) or with interrupts off, so an interrupt that finds the count at 0
+ * has interrupted no lock operation, and no interrupt handler below it is in
+ * one either (its own spin_lock would have raised the count). v2_emulate()
+ * checks that rule on every lock operation of a switch.
+ */
+static void v2_cross_now(void)
+{
+	struct v2_cpu *c = this_cpu_ptr(&v2_cpu);
+	int zero = 0;
+
+	if (!__atomic_compare_exchange_n(&c->crossed, &zero, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return;   /* already crossed */
+	if (__atomic_add_fetch(&barrier_cpus, 1, __ATOMIC_SEQ_CST) == v2_online) {
+		__atomic_fetch_or(&v2_state, V2_READY, __ATOMIC_SEQ_CST);
+		v2_try_switch();
+	}
+}
+
+static bool v2_cross_here(void)
+{
+	if (preempt_count() != 0 || in_nmi())
+		return false;
+	v2_cross_now();
+	return true;
+}
+
+static bool v2_rule_warned;
+
 static const struct insn *v2_emulate(const struct text_poke_loc *tp, struct pt_regs *regs, void *arg)
 {
 	struct qspinlock *lock = (struct qspinlock *)regs->rdi;
 	struct v2_cpu *c = this_cpu_ptr(&v2_cpu);
-	bool crossed = READ_ONCE(c->crossed), counted;
-	/* INJECTED BUG emulate_wrong: a CPU that has not crossed runs the NEW op. */
-	bool wrong = !crossed && (sw_bugs & SWBUG_EMULATE_WRONG);
+	bool crossed, counted, wrong;
 
 	(void)arg;
 	__atomic_add_fetch(&lockop_stats.handler_calls, 1, __ATOMIC_RELAXED);
+	/* Trapped in task context: no interrupt handler is active below us and
+	 * this context's only lock operation is the one about to start, so no
+	 * operation of this CPU is in progress: cross here (v2_cross_now). */
+	if (!READ_ONCE(c->crossed) && !in_irq() && !in_nmi() && !(sw_bugs & SWBUG_EMULATE_WRONG))
+		v2_cross_now();
+	crossed = READ_ONCE(c->crossed);
+	/* INJECTED BUG emulate_wrong: a CPU that has not crossed runs the NEW op
+	 * (and its task context does not cross at its lock operations, above). */
+	wrong = !crossed && (sw_bugs & SWBUG_EMULATE_WRONG);
+	/* The rule the barrier IPI relies on (v2_cross_here): a lock operation
+	 * runs with preemption or interrupts off. */
+	if (unlikely(preempt_count() == 0 && (regs->rflags & X86_RFLAGS_IF)) &&
+	    !__atomic_exchange_n(&v2_rule_warned, true, __ATOMIC_RELAXED) && WARN_ON(1))
+		printk("pvswitch: a lock operation at %016lx with preemption and interrupts on\n", tp->addr);
 	if (tp->owner == &lockop_slot_slowpath) {
 		if (!crossed)
 			return wrong ? &tp->new_insn : &tp->old_insn;
@@ -400,25 +445,26 @@ static const struct insn *v2_emulate(const struct text_poke_loc *tp, struct pt_r
 	return NULL;
 }
 
-static void v2_cross(struct work_struct *w)
+/* The barrier IPI: interrupts were on where it landed (it was taken). */
+static void v2_cross_ipi(void *unused)
 {
-	(void)w;
-	__atomic_store_n(&this_cpu_ptr(&v2_cpu)->crossed, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_add_fetch(&barrier_cpus, 1, __ATOMIC_SEQ_CST) == v2_online) {
-		__atomic_fetch_or(&v2_state, V2_READY, __ATOMIC_SEQ_CST);
-		v2_try_switch();
-	}
+	(void)unused;
+	if (!v2_cross_here())
+		__atomic_add_fetch(&lockop_stats.cross_refused, 1, __ATOMIC_RELAXED);
 }
+
+#define V2_IPI_RETRY_NS 500000ULL   /* barrier IPI rounds at most this often after the first */
 
 struct v2_req {
 	const struct pv_lock_ops *ops;
 	u64 barrier_ns;
+	u64 ipi_rounds;
 };
 
 static int v2_after_int3(void *arg)
 {
 	struct v2_req *r = arg;
-	u64 t0 = ktime_get_ns(), deadline = t0 + (u64)timeout_ms * 1000000ULL;
+	u64 t0 = ktime_get_ns(), deadline = t0 + (u64)timeout_ms * 1000000ULL, next_ipi = 0;
 	unsigned int cpu, online = num_online_cpus();
 
 	(void)online;
@@ -429,13 +475,38 @@ static int v2_after_int3(void *arg)
 		return 0;
 	}
 	v2_t0 = t0;
-	for_each_online_cpu(cpu)
-		queue_work_on(cpu, system_wq, &per_cpu(v2_cpu, cpu).work);
+	v2_cross_here();   /* the patcher's own CPU: thread context, count 0 */
 	for (;;) {
+		u64 now;
+
 		v2_try_switch();
 		if (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW) {
 			r->barrier_ns = v2_switched_ns;
 			return 0;
+		}
+		now = ktime_get_ns();
+		if (now >= next_ipi) {
+			/* Every CPU not yet crossed gets the barrier IPI. One that was
+			 * inside a lock operation (or has preemption off) when it came
+			 * crosses at its next lock operation in task context, or at
+			 * the next round, which waits a while: hammering a CPU that
+			 * sits in a long preempt-off section gains nothing. */
+			struct cpumask todo;
+			bool any = false;
+
+			cpumask_clear(&todo);
+			for_each_online_cpu(cpu)
+				if (cpu != smp_processor_id() &&
+				    !__atomic_load_n(&per_cpu(v2_cpu, cpu).crossed, __ATOMIC_SEQ_CST)) {
+					cpumask_set_cpu(cpu, &todo);
+					any = true;
+				}
+			if (any) {
+				smp_call_function_many(&todo, v2_cross_ipi, NULL, 1);
+				r->ipi_rounds++;
+			}
+			next_ipi = ktime_get_ns() + V2_IPI_RETRY_NS;
+			continue;
 		}
 		if (ktime_get_ns() > deadline) {
 			/* Forbid the switch from now on: the old text comes back.
@@ -451,7 +522,10 @@ static int v2_after_int3(void *arg)
 
 			return -EAGAIN;
 		}
-		cond_resched();
+		cond_resched();   /* the other threads of our CPU (a chain's writer...) */
+		if (!__atomic_load_n(&this_cpu_ptr(&v2_cpu)->crossed, __ATOMIC_SEQ_CST))
+			v2_cross_here();   /* we may have moved to another CPU */
+		cpu_relax();
 	}
 }
 
@@ -471,16 +545,15 @@ static int switch_v2(const struct pv_lock_ops *ops, bool old_pv, bool pv)
 	for_each_online_cpu(cpu) {
 		struct v2_cpu *c = per_cpu_ptr(&v2_cpu, cpu);
 
-		INIT_WORK(&c->work, v2_cross);
 		memset(c->held, 0, sizeof(c->held));
 		c->crossed = 0;
 	}
 	err = text_poke_bp_batch_ex(batch, n, &ctl);
-	/* The batch is over (no CPU is in the handler): reset for next time. */
-	for_each_online_cpu(cpu) {
-		flush_work(&per_cpu(v2_cpu, cpu).work);
+	/* The batch is over (no CPU is in the handler, every barrier IPI was
+	 * waited for): reset for next time. */
+	for_each_online_cpu(cpu)
 		per_cpu(v2_cpu, cpu).crossed = 0;
-	}
+	lockop_stats.last_ipi_rounds = req.ipi_rounds;
 	if (!err)
 		lockop_stats.last_barrier_ns = req.barrier_ns;
 	return err;

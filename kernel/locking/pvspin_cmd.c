@@ -2,7 +2,8 @@
  * pvspin_cmd.c — the shell's `pvspin`: show the paravirt spinlock backend and
  * why it was chosen; `pvspin off|ipi|kvm` switches it live (`native` is `off`)
  * (pv_spinlock_switch(), pv_switch.c); `pvspin flip N` switches native <-> PV
- * N times and prints the median and longest switch (BENCH lines);
+ * N times (GAP_MS apart if given) and prints the median and longest switch
+ * (BENCH lines);
  * `pvspin method v1|v2` chooses how the lock-op text is switched (lockop.c).
  * Tests: scenarios locking-pv-switch, locktorture-pv-switch.
  */
@@ -14,6 +15,8 @@
 #include <grace/shell.h>
 #include <grace/smp.h>
 #include <grace/string.h>
+#include <grace/delay.h>
+#include <grace/time.h>
 #include "lockop.h"
 
 static void sort_u64(u64 *t, unsigned int n)
@@ -28,11 +31,11 @@ static void sort_u64(u64 *t, unsigned int n)
 }
 
 /*
- * `pvspin flip N`: switch native <-> PV (the boot PV backend, else ipi) N
+ * `pvspin flip N [GAP_MS]`: switch native <-> PV (the boot PV backend, else ipi) N
  * times; a switch that gives up (-EAGAIN) is retried. One summary line with
  * the median and the longest switch, for the scenarios and the benchmark.
  */
-static int pvspin_flip(unsigned int n)
+static int pvspin_flip(unsigned int n, unsigned int gap_ms)
 {
 	static u64 t[1024];
 	enum pv_backend pvb = pv_lock_ops.backend;
@@ -56,7 +59,9 @@ static int pvspin_flip(unsigned int n)
 			continue;
 		}
 		t[done++] = lockop_stats.last_switch_ns;
-		if ((i & 15) == 15)
+		if (gap_ms)
+			msleep(gap_ms);   /* paced: the load runs unswitched in between */
+		else if ((i & 15) == 15)
 			cond_resched();
 	}
 	sort_u64(t, done);
@@ -76,12 +81,13 @@ static int cmd_pvspin(int argc, char **argv)
 {
 	enum pv_backend b;
 
-	if (argc == 3 && !strcmp(argv[1], "flip")) {
-		unsigned long long n;
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "flip")) {
+		unsigned long long n, gap = 0;
 
-		if (kstrtoull(argv[2], 10, &n) || n == 0)
+		if (kstrtoull(argv[2], 10, &n) || n == 0 ||
+		    (argc == 4 && (kstrtoull(argv[3], 10, &gap) || gap > 10000)))
 			goto usage;
-		return pvspin_flip((unsigned int)n);
+		return pvspin_flip((unsigned int)n, (unsigned int)gap);
 	}
 	if (argc == 3 && !strcmp(argv[1], "method")) {
 		if (lockop_set_method(argv[2]))
@@ -104,5 +110,5 @@ static int cmd_pvspin(int argc, char **argv)
 usage:
 	return 1;   /* the shell prints the usage line */
 }
-SHELL_COMMAND(pvspin, "pvspin", "pvspin [off|ipi|kvm|flip N|method v1|v2]",
+SHELL_COMMAND(pvspin, "pvspin", "pvspin [off|ipi|kvm|flip N [GAP_MS]|method v1|v2]",
 	      "show the paravirt spinlock backend, switch it live (N times), or choose how", cmd_pvspin);

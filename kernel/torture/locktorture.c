@@ -573,9 +573,17 @@ int locktorture_run(const char *type, int seconds)
 				target = smp_processor_id();
 				for (unsigned int n = 0; n < lt.nr_writers && target == smp_processor_id(); n++)
 					target = lt.w[(start + n) % lt.nr_writers].cpu;
+				/* The chain plays the native pending waiter and checks
+				 * queue positions that depend on the backend: no live
+				 * switch may change it half way (pv_switch.c). */
 				if (target != smp_processor_id()) {
 					chains_tried++;
-					nest_chain(target);
+					if (pv_switch_exclude_enter()) {
+						nest_chain(target);
+						pv_switch_exclude_exit();
+					} else {
+						chain_st.skipped++;
+					}
 				}
 				preempt_enable();
 			}
