@@ -76,6 +76,7 @@
 #include <grace/printk.h>
 #include <grace/smp.h>
 #include <grace/string.h>
+#include <grace/time.h>
 
 static DEFINE_MUTEX(text_mutex);
 
@@ -252,7 +253,8 @@ static void write_int3(struct text_poke_loc *tp, unsigned int nr)
 	text_poke_many(pv_vec, nr);
 }
 
-/* Write the bytes the sites already hold once more (see "Stale int3"). */
+/* Write the bytes the sites already hold once more (see "Stale int3").
+ * Byte 0 is enough: every translation of a site's instruction covers it. */
 static void refresh(struct text_poke_loc *tp, unsigned int nr, unsigned int len)
 {
 	for (unsigned int i = 0; i < nr; i++) {
@@ -273,7 +275,9 @@ static void write_tails(struct text_poke_loc *tp, unsigned int nr)
 int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr, const struct text_poke_ctl *ctl)
 {
 	static const struct text_poke_ctl none;
+	u64 *ph = text_poke_stats.last_phase_ns, t = ktime_get_ns(), t1;
 	int err = 0;
+#define PHASE(i) do { t1 = ktime_get_ns(); ph[i] = t1 - t; t = t1; } while (0)
 
 	if (!ctl)
 		ctl = &none;
@@ -307,17 +311,22 @@ int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr, const struc
 	/* Release: the batch is complete before any CPU can find it (pairs
 	 * with the handler's load; the int3 bytes come after this store). */
 	__atomic_store_n(&bp_desc, &bp_desc_storage, __ATOMIC_SEQ_CST);
+	PHASE(0);
 
 	write_int3(tp, nr);
 	step_sync(1, tp, nr);
-	refresh(tp, nr, PATCH_INSN_SIZE);
+	PHASE(1);
+	refresh(tp, nr, 1);
 	if (bp_desc_storage.sync)
 		bp_desc_storage.sync();
 	else
 		text_poke_sync();
+	PHASE(2);
 
 	if (ctl->after_int3)
 		err = ctl->after_int3(ctl->arg);
+	PHASE(3);
+	ph[4] = ph[5] = 0;
 	if (err) {
 		/* Give up: the tails are still old; put the old byte 0 back. */
 		write_byte0(tp, nr, false);
@@ -331,14 +340,18 @@ int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr, const struc
 	} else {
 		write_tails(tp, nr);
 		step_sync(2, tp, nr);
+		PHASE(4);
 		write_byte0(tp, nr, true);
 		step_sync(3, tp, nr);
+		PHASE(5);
 	}
-	refresh(tp, nr, PATCH_INSN_SIZE);
+	refresh(tp, nr, 1);
 
 	__atomic_store_n(&bp_desc, NULL, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&bp_refs, __ATOMIC_ACQUIRE))
 		cpu_relax();
+	PHASE(6);
+#undef PHASE
 	return err;
 }
 

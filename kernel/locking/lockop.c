@@ -311,6 +311,7 @@ static bool v2_get(void)
 	return false;
 }
 
+static u64 lockop_switch_t0;
 static u32 v2_online;      /* online CPUs when the switch started (hotplug is held off) */
 static u64 v2_t0, v2_switched_ns;
 
@@ -475,6 +476,7 @@ static int v2_after_int3(void *arg)
 		return 0;
 	}
 	v2_t0 = t0;
+	lockop_stats.last_int3_ns = t0 - lockop_switch_t0;   /* int3 written, 2 syncs */
 	v2_cross_here();   /* the patcher's own CPU: thread context, count 0 */
 	for (;;) {
 		u64 now;
@@ -594,6 +596,9 @@ int lockop_switch(const struct pv_lock_ops *ops)
 	bool old_pv = qspinlock_pv_active, pv = ops->backend != PV_NATIVE;
 	u64 t0 = ktime_get_ns();
 	int err;
+
+	lockop_switch_t0 = t0;
+	lockop_stats.last_int3_ns = 0;
 
 	cpus_read_lock();
 	text_mutex_lock();

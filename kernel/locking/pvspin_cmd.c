@@ -7,6 +7,7 @@
  * `pvspin method v1|v2` chooses how the lock-op text is switched (lockop.c).
  * Tests: scenarios locking-pv-switch, locktorture-pv-switch.
  */
+#include <asm/text-patching.h>
 #include <grace/compiler.h>
 #include <grace/errno.h>
 #include <grace/printk.h>
@@ -37,7 +38,7 @@ static void sort_u64(u64 *t, unsigned int n)
  */
 static int pvspin_flip(unsigned int n, unsigned int gap_ms)
 {
-	static u64 t[1024];
+	static u64 t[1024], tb[1024], ti[1024], ph[8][1024];
 	enum pv_backend pvb = pv_lock_ops.backend;
 	unsigned int done = 0, again = 0, failed = 0;
 
@@ -58,6 +59,13 @@ static int pvspin_flip(unsigned int n, unsigned int gap_ms)
 			failed++;
 			continue;
 		}
+		ph[7][done] = lockop_stats.last_switch_ns;
+		for (int k = 0; k < 7; k++) {
+			ph[k][done] = text_poke_stats.last_phase_ns[k];
+			ph[7][done] -= ph[k][done] < ph[7][done] ? ph[k][done] : ph[7][done];
+		}
+		tb[done] = lockop_stats.last_barrier_ns;
+		ti[done] = lockop_stats.last_int3_ns;
 		t[done++] = lockop_stats.last_switch_ns;
 		if (gap_ms)
 			msleep(gap_ms);   /* paced: the load runs unswitched in between */
@@ -65,10 +73,28 @@ static int pvspin_flip(unsigned int n, unsigned int gap_ms)
 			cond_resched();
 	}
 	sort_u64(t, done);
+	sort_u64(tb, done);
+	sort_u64(ti, done);
+	for (int k = 0; k < 8; k++)
+		sort_u64(ph[k], done);
+	if (done)
+		printk("pvspin: flip: text_poke_bp phase medians (us): setup %llu, int3+sync %llu, "
+		       "refresh+sync %llu, barrier %llu, tails+sync %llu, byte0+sync %llu, end %llu, outside %llu\n",
+		       (unsigned long long)ph[0][done / 2] / 1000, (unsigned long long)ph[1][done / 2] / 1000,
+		       (unsigned long long)ph[2][done / 2] / 1000,
+		       (unsigned long long)ph[3][done / 2] / 1000, (unsigned long long)ph[4][done / 2] / 1000,
+		       (unsigned long long)ph[5][done / 2] / 1000,
+		       (unsigned long long)ph[6][done / 2] / 1000, (unsigned long long)ph[7][done / 2] / 1000);
 	printk("pvspin: flip: %u switches by %s, %u failed, %u gave up and were retried; "
 	       "median %llu us, max %llu us\n", done, lockop_method(), failed, again,
 	       done ? (unsigned long long)(t[done / 2] / 1000) : 0ULL,
 	       done ? (unsigned long long)(t[done - 1] / 1000) : 0ULL);
+	if (done)
+		printk("pvspin: flip: medians: %s %llu us, %s %llu us\n",
+		       strcmp(lockop_method(), "v1") ? "int3 step" : "int3 step (n/a)",
+		       (unsigned long long)(ti[done / 2] / 1000),
+		       strcmp(lockop_method(), "v1") ? "barrier" : "patching while stopped",
+		       (unsigned long long)(tb[done / 2] / 1000));
 	if (done)
 		printk("BENCH pvswitch_%s_smp%u_median %llu us\nBENCH pvswitch_%s_smp%u_max %llu us\n",
 		       lockop_method(), num_online_cpus(), (unsigned long long)(t[done / 2] / 1000),
