@@ -57,6 +57,8 @@
  * int3 at an address that is not in the current batch is not ours: the
  * next hook (a test, a debugger stub) or the normal #BP report gets it.
  *
+ * Trace: every step is a patch_step event (include/grace/trace.h), so a
+ * `make trace` picture shows the batch's steps and the IPIs of its syncs.
  * Tests: ktest patching.* (byte trace with a sync after each step, NMIs on
  * every CPU executing sites while they are patched, the patching CPU's own
  * hits), tests/unit/test_int3_emulate.c, scenarios patching-*.
@@ -77,6 +79,7 @@
 #include <grace/smp.h>
 #include <grace/string.h>
 #include <grace/time.h>
+#include <grace/trace.h>
 
 static DEFINE_MUTEX(text_mutex);
 
@@ -221,6 +224,14 @@ static void trace(unsigned int step, struct text_poke_loc *tp, unsigned int nr)
 		hook(step, tp, nr);
 }
 
+/* The trace event of one batch step (docs/tracing.md): before its sync. */
+enum { PSTEP_INT3, PSTEP_TAILS, PSTEP_BYTE0, PSTEP_DONE, PSTEP_ABORT };
+
+static void trace_step(unsigned int pstep, struct text_poke_loc *tp, unsigned int nr)
+{
+	trace_event(TRACE_PATCH_STEP, pstep, nr, tp[0].addr);
+}
+
 static void step_sync(unsigned int step, struct text_poke_loc *tp, unsigned int nr)
 {
 	trace(step, tp, nr);
@@ -314,6 +325,7 @@ int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr, const struc
 	PHASE(0);
 
 	write_int3(tp, nr);
+	trace_step(PSTEP_INT3, tp, nr);
 	step_sync(1, tp, nr);
 	PHASE(1);
 	refresh(tp, nr, 1);
@@ -330,18 +342,23 @@ int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr, const struc
 	if (err) {
 		/* Give up: the tails are still old; put the old byte 0 back. */
 		write_byte0(tp, nr, false);
+		trace_step(PSTEP_ABORT, tp, nr);
 		step_sync(3, tp, nr);
 	} else if (tp_bugs & TPBUG_BYTE0_FIRST) {
 		/* INJECTED BUG: new byte 0 under the old tail, then the tails. */
 		write_byte0(tp, nr, true);
+		trace_step(PSTEP_BYTE0, tp, nr);
 		step_sync(3, tp, nr);
 		write_tails(tp, nr);
+		trace_step(PSTEP_TAILS, tp, nr);
 		step_sync(2, tp, nr);
 	} else {
 		write_tails(tp, nr);
+		trace_step(PSTEP_TAILS, tp, nr);
 		step_sync(2, tp, nr);
 		PHASE(4);
 		write_byte0(tp, nr, true);
+		trace_step(PSTEP_BYTE0, tp, nr);
 		step_sync(3, tp, nr);
 		PHASE(5);
 	}
@@ -350,6 +367,7 @@ int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr, const struc
 	__atomic_store_n(&bp_desc, NULL, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&bp_refs, __ATOMIC_ACQUIRE))
 		cpu_relax();
+	trace_step(PSTEP_DONE, tp, nr);
 	PHASE(6);
 #undef PHASE
 	return err;

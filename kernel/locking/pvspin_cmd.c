@@ -38,14 +38,16 @@ static void sort_u64(u64 *t, unsigned int n)
  */
 static int pvspin_flip(unsigned int n, unsigned int gap_ms)
 {
-	static u64 t[1024], tb[1024], ti[1024], ph[8][1024];
+	/* Times of the first FLIP_SAMPLES switches (the medians); the longest
+	 * of them all is tracked apart. */
+	enum { FLIP_SAMPLES = 1024 };
+	static u64 t[FLIP_SAMPLES], tb[FLIP_SAMPLES], ti[FLIP_SAMPLES], ph[8][FLIP_SAMPLES];
 	enum pv_backend pvb = pv_lock_ops.backend;
-	unsigned int done = 0, again = 0, failed = 0;
+	unsigned int done = 0, again = 0, failed = 0, ns;
+	u64 longest = 0;
 
 	if (pvb == PV_NATIVE)
 		pvb = PV_IPI;
-	if (n > ARRAY_SIZE(t))
-		n = ARRAY_SIZE(t);
 	for (unsigned int i = 0; i < n; i++) {
 		enum pv_backend b = pv_lock_ops.backend == PV_NATIVE ? pvb : PV_NATIVE;
 		int err, tries = 0;
@@ -59,46 +61,53 @@ static int pvspin_flip(unsigned int n, unsigned int gap_ms)
 			failed++;
 			continue;
 		}
-		ph[7][done] = lockop_stats.last_switch_ns;
-		for (int k = 0; k < 7; k++) {
-			ph[k][done] = text_poke_stats.last_phase_ns[k];
-			ph[7][done] -= ph[k][done] < ph[7][done] ? ph[k][done] : ph[7][done];
+		if (lockop_stats.last_switch_ns > longest)
+			longest = lockop_stats.last_switch_ns;
+		if (done < FLIP_SAMPLES) {
+			ph[7][done] = lockop_stats.last_switch_ns;
+			for (int k = 0; k < 7; k++) {
+				ph[k][done] = text_poke_stats.last_phase_ns[k];
+				ph[7][done] -= ph[k][done] < ph[7][done] ? ph[k][done] : ph[7][done];
+			}
+			tb[done] = lockop_stats.last_barrier_ns;
+			ti[done] = lockop_stats.last_int3_ns;
+			t[done] = lockop_stats.last_switch_ns;
 		}
-		tb[done] = lockop_stats.last_barrier_ns;
-		ti[done] = lockop_stats.last_int3_ns;
-		t[done++] = lockop_stats.last_switch_ns;
+		done++;
 		if (gap_ms)
 			msleep(gap_ms);   /* paced: the load runs unswitched in between */
 		else if ((i & 15) == 15)
 			cond_resched();
+		if (n >= 2000 && (i + 1) % 1000 == 0)
+			printk("pvspin: flip: %u of %u switches done\n", i + 1, n);
 	}
-	sort_u64(t, done);
-	sort_u64(tb, done);
-	sort_u64(ti, done);
+	ns = done < FLIP_SAMPLES ? done : FLIP_SAMPLES;
+	sort_u64(t, ns);
+	sort_u64(tb, ns);
+	sort_u64(ti, ns);
 	for (int k = 0; k < 8; k++)
-		sort_u64(ph[k], done);
-	if (done)
+		sort_u64(ph[k], ns);
+	if (ns)
 		printk("pvspin: flip: text_poke_bp phase medians (us): setup %llu, int3+sync %llu, "
 		       "refresh+sync %llu, barrier %llu, tails+sync %llu, byte0+sync %llu, end %llu, outside %llu\n",
-		       (unsigned long long)ph[0][done / 2] / 1000, (unsigned long long)ph[1][done / 2] / 1000,
-		       (unsigned long long)ph[2][done / 2] / 1000,
-		       (unsigned long long)ph[3][done / 2] / 1000, (unsigned long long)ph[4][done / 2] / 1000,
-		       (unsigned long long)ph[5][done / 2] / 1000,
-		       (unsigned long long)ph[6][done / 2] / 1000, (unsigned long long)ph[7][done / 2] / 1000);
+		       (unsigned long long)ph[0][ns / 2] / 1000, (unsigned long long)ph[1][ns / 2] / 1000,
+		       (unsigned long long)ph[2][ns / 2] / 1000,
+		       (unsigned long long)ph[3][ns / 2] / 1000, (unsigned long long)ph[4][ns / 2] / 1000,
+		       (unsigned long long)ph[5][ns / 2] / 1000,
+		       (unsigned long long)ph[6][ns / 2] / 1000, (unsigned long long)ph[7][ns / 2] / 1000);
 	printk("pvspin: flip: %u switches by %s, %u failed, %u gave up and were retried; "
 	       "median %llu us, max %llu us\n", done, lockop_method(), failed, again,
-	       done ? (unsigned long long)(t[done / 2] / 1000) : 0ULL,
-	       done ? (unsigned long long)(t[done - 1] / 1000) : 0ULL);
-	if (done)
-		printk("pvspin: flip: medians: %s %llu us, %s %llu us\n",
-		       strcmp(lockop_method(), "v1") ? "int3 step" : "int3 step (n/a)",
-		       (unsigned long long)(ti[done / 2] / 1000),
-		       strcmp(lockop_method(), "v1") ? "barrier" : "patching while stopped",
-		       (unsigned long long)(tb[done / 2] / 1000));
-	if (done)
+	       ns ? (unsigned long long)(t[ns / 2] / 1000) : 0ULL, (unsigned long long)(longest / 1000));
+	if (ns && strcmp(lockop_method(), "v1"))
+		printk("pvspin: flip: medians: int3 step %llu us, barrier %llu us\n",
+		       (unsigned long long)(ti[ns / 2] / 1000), (unsigned long long)(tb[ns / 2] / 1000));
+	else if (ns)
+		printk("pvspin: flip: medians: patching while stopped %llu us\n",
+		       (unsigned long long)(tb[ns / 2] / 1000));
+	if (ns)
 		printk("BENCH pvswitch_%s_smp%u_median %llu us\nBENCH pvswitch_%s_smp%u_max %llu us\n",
-		       lockop_method(), num_online_cpus(), (unsigned long long)(t[done / 2] / 1000),
-		       lockop_method(), num_online_cpus(), (unsigned long long)(t[done - 1] / 1000));
+		       lockop_method(), num_online_cpus(), (unsigned long long)(t[ns / 2] / 1000),
+		       lockop_method(), num_online_cpus(), (unsigned long long)(longest / 1000));
 	return failed ? SHELL_CMD_FAILED : 0;
 }
 
