@@ -6,7 +6,9 @@
 #ifndef GRACE_BENCH_H
 #define GRACE_BENCH_H
 
-void bench_from_param(void);          /* bench=locks */
+void bench_from_param(void);          /* bench=locks|pvswitch */
 int bench_locks(unsigned int ms);     /* kernel/locking/lock_bench.c; 0 = counts kept */
+
+int bench_pvswitch(void);             /* kernel/locking/pvswitch_bench.c */
 
 #endif
