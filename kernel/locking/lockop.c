@@ -18,11 +18,20 @@
  * V2 (int3 as a site-local barrier plus a global barrier): no stop_machine.
  *   1. int3 over byte 0 of every site, sync. From now on every lock op goes
  *      through the #BP handler, v2_emulate().
- *   2. The global barrier: a work item on every online CPU sets that CPU's
- *      v2_crossed and increments barrier_cpus, in thread context — where
- *      that CPU cannot be inside a lock operation in any context (spin_lock
- *      disables preemption; an interrupted slow path finishes before the
- *      interrupted thread resumes).
+ *   2. The global barrier: each online CPU sets its v2_crossed and
+ *      increments barrier_cpus once, at a moment when none of its lock
+ *      operations is in progress in any context:
+ *        - at its next lock operation trapped in task context (no interrupt
+ *          handler is active below, and the operation has not started);
+ *        - from the barrier IPI, if the preempt count is 0 there: every lock
+ *          operation runs with preemption or interrupts off (spin_lock's
+ *          preempt_disable comes first, spin_unlock's preempt_enable last;
+ *          the handler checks this rule on every operation it sees), so the
+ *          IPI interrupted none; a refused IPI is sent again 0.5 ms later;
+ *        - the patcher's own CPU, in thread context.
+ *      (A work item per CPU did the same in thread context, but waited for
+ *      every CPU's scheduler: 30 ms idle, and it never ran on a CPU whose
+ *      current task sat in a long preempt-off section.)
  *   3. The handler runs the OLD operation for a CPU that has not crossed.
  *      For a crossed CPU it counts active lock operations in `v2_state`:
  *      +1 when it enters the old slow path (the lock is remembered in the
@@ -41,12 +50,17 @@
  *      gives up with -EAGAIN and the old first bytes are restored.
  * V1 and V2 hold the CPU hotplug lock for the whole switch: no CPU comes or
  * goes while barrier_cpus is being counted against the online count.
+ * Code that depends on the backend staying put (locktorture's nesting
+ * chain plays the native pending waiter) keeps switches away with
+ * pv_switch_exclude_enter()/exit() (pv_switch.c).
  *
  * Injected bugs (pvswitch.bug=, docs/patching.md): no_barrier (NEW at once,
  * no crossing and no count), emulate_wrong (a CPU that has not crossed runs
  * the NEW op), nmi_count (lock ops in NMI context are not counted).
- * Tests: scenarios pvswitch-* (200 switches under locktorture, both methods,
- * and each injected bug caught), `pvspin flip N`.
+ * Tests: scenarios pvswitch-v1/v2-smp2/4/8 (200 switches under locktorture),
+ * pvswitch-v2-10k, locking-pv-switch-nmi-v2 (NMI storm), pvswitch-bug-* (each
+ * injected bug caught), trace-pvswitch; `pvspin flip N [GAP_MS]`,
+ * `bench pvswitch` (pvswitch_bench.c).
  */
 #include <asm/cpu.h>
 #include <asm/patch_sites.h>
@@ -373,11 +387,18 @@ static bool v2_holdoff(void)
  * one either (its own spin_lock would have raised the count). v2_emulate()
  * checks that rule on every lock operation of a switch.
  */
+static bool v2_open;   /* the barrier is open: set once the int3 step is complete */
+
 static void v2_cross_now(void)
 {
 	struct v2_cpu *c = this_cpu_ptr(&v2_cpu);
 	int zero = 0;
 
+	/* Not before the int3 step's refresh and its sync (text_patching.c,
+	 * "Stale int3"): until then a CPU may still run a translation of an old
+	 * site made before the int3, an old operation nobody would count. */
+	if (!__atomic_load_n(&v2_open, __ATOMIC_SEQ_CST))
+		return;
 	if (!__atomic_compare_exchange_n(&c->crossed, &zero, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		return;   /* already crossed */
 	if (__atomic_add_fetch(&barrier_cpus, 1, __ATOMIC_SEQ_CST) == v2_online) {
@@ -476,6 +497,7 @@ static int v2_after_int3(void *arg)
 		return 0;
 	}
 	v2_t0 = t0;
+	__atomic_store_n(&v2_open, true, __ATOMIC_SEQ_CST);
 	lockop_stats.last_int3_ns = t0 - lockop_switch_t0;   /* int3 written, 2 syncs */
 	v2_cross_here();   /* the patcher's own CPU: thread context, count 0 */
 	for (;;) {
@@ -551,6 +573,7 @@ static int switch_v2(const struct pv_lock_ops *ops, bool old_pv, bool pv)
 		c->crossed = 0;
 	}
 	err = text_poke_bp_batch_ex(batch, n, &ctl);
+	__atomic_store_n(&v2_open, false, __ATOMIC_SEQ_CST);
 	/* The batch is over (no CPU is in the handler, every barrier IPI was
 	 * waited for): reset for next time. */
 	for_each_online_cpu(cpu)

@@ -63,6 +63,19 @@ static int pvspin_flip(unsigned int n, unsigned int gap_ms)
 		}
 		if (lockop_stats.last_switch_ns > longest)
 			longest = lockop_stats.last_switch_ns;
+		if (lockop_stats.last_switch_ns > 1000000000ULL) {
+			/* A slow one: say where its time went, at once. */
+			const u64 *p = text_poke_stats.last_phase_ns;
+			unsigned long long ms[7];
+
+			for (int k = 0; k < 7; k++)
+				ms[k] = (unsigned long long)(p[k] / 1000000);
+			printk("pvspin: flip: switch %u took %llu ms: text_poke_bp phases (ms) %llu %llu %llu "
+			       "%llu %llu %llu %llu, %llu barrier IPI rounds, %llu IPIs refused so far\n", i,
+			       (unsigned long long)(lockop_stats.last_switch_ns / 1000000), ms[0], ms[1], ms[2],
+			       ms[3], ms[4], ms[5], ms[6], (unsigned long long)lockop_stats.last_ipi_rounds,
+			       (unsigned long long)lockop_stats.cross_refused);
+		}
 		if (done < FLIP_SAMPLES) {
 			ph[7][done] = lockop_stats.last_switch_ns;
 			for (int k = 0; k < 7; k++) {

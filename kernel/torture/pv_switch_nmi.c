@@ -35,6 +35,7 @@
 #include <grace/ktest.h>
 #include <grace/lockstat.h>
 #include <grace/kthread.h>
+#include <grace/param.h>
 #include <grace/printk.h>
 #include <grace/qspinlock.h>
 #include <grace/qspinlock_pv.h>
@@ -45,6 +46,9 @@
 #include <grace/time.h>
 
 #define SN_SECONDS 4
+static int min_slow;
+param_int("pv_switch_nmi.min_slow", min_slow, 0, 1000000,
+	  "locking.pv_switch_nmi_v2: run until this many NMI slow paths (and 40 switches), at most 40 s");
 
 static DEFINE_SPINLOCK(sn_lock);
 static struct {
@@ -194,7 +198,13 @@ static void sn_run(struct ktest_ctx *t, bool v2)
 	}
 	KTEST_EXPECT(nthreads > 0);
 	end = ktime_get_ns() + (u64)(v2 ? 2 * SN_SECONDS : SN_SECONDS) * 1000000000ULL;
-	while (ktime_get_ns() < end) {
+	/* V2 with pv_switch_nmi.min_slow=N: also until 40 switches and N NMI
+	 * slow paths (a loaded host runs fewer of both per second), within 40 s. */
+	u64 cap = ktime_get_ns() + 40ULL * 1000000000ULL;
+
+	while (ktime_get_ns() < end ||
+	       (v2 && ktime_get_ns() < cap && min_slow &&
+		(switches < 40 || __atomic_load_n(&sn.slow, __ATOMIC_RELAXED) < (u64)min_slow))) {
 		enum pv_backend b = pv_lock_ops.backend == PV_NATIVE ? PV_IPI : PV_NATIVE;
 		int ret = pv_spinlock_switch(b);
 
