@@ -355,9 +355,9 @@ static void v2_put(void)
  * drain and trying the switch itself; only then does it fall back to the
  * counted old op (it may hold a lock that a counted waiter needs).
  */
-static int holdoff_us = 20000;
-param_int("pvswitch.holdoff_us", holdoff_us, 0, 100000,
-	  "V2: how long a new slow path waits for the switch once every CPU has crossed");
+static int holdoff_us = 100000;
+param_int("pvswitch.holdoff_us", holdoff_us, 0, 1000000,
+	  "V2: how long a new slow path waits for the switch once every CPU has crossed (NMI: a tenth)");
 
 static bool v2_holdoff(void)
 {
@@ -365,7 +365,11 @@ static bool v2_holdoff(void)
 
 	if ((__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & (V2_READY | V2_ABORT)) != V2_READY)
 		return false;
-	end = ktime_get_ns() + (u64)holdoff_us * 1000;
+	/* Long enough for a queue of old waiters to drain on an overcommitted
+	 * host (each hand-over waits for the next vCPU to be run: with 20 ms,
+	 * held-off entrants kept joining the count at -smp 8 and the switch gave
+	 * up again and again); an NMI holds its CPU, so it waits less. */
+	end = ktime_get_ns() + (u64)(in_nmi() ? holdoff_us / 10 : holdoff_us) * 1000;
 	do {
 		if (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW)
 			return true;
