@@ -48,6 +48,10 @@
  * int3 at a patch site whose memory byte is no longer 0xcc as a stale copy:
  * it re-executes the site. On hardware the sync already excludes this; the
  * re-execution is then never taken (text_poke_stats.int3_stale counts it).
+ * The refresh is of byte 0 only (every translation of a site covers it).
+ * A caller whose after_int3 makes every CPU take an exception or interrupt
+ * after the refresh before anything depends on it (V2's barrier,
+ * ctl->after_int3_serialises) has the refresh's own sync skipped.
  *
  * The #BP handler (poke_int3_handler, from traps.c) also runs for a CPU
  * inside an NMI (#BP has no IST stack, so it nests on the NMI stack) and
@@ -329,10 +333,12 @@ int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr, const struc
 	step_sync(1, tp, nr);
 	PHASE(1);
 	refresh(tp, nr, 1);
-	if (bp_desc_storage.sync)
-		bp_desc_storage.sync();
-	else
-		text_poke_sync();
+	if (!(ctl->after_int3 && ctl->after_int3_serialises)) {
+		if (bp_desc_storage.sync)
+			bp_desc_storage.sync();
+		else
+			text_poke_sync();
+	}
 	PHASE(2);
 
 	if (ctl->after_int3)

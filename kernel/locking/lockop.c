@@ -398,9 +398,13 @@ static void v2_cross_now(void)
 	struct v2_cpu *c = this_cpu_ptr(&v2_cpu);
 	int zero = 0;
 
-	/* Not before the int3 step's refresh and its sync (text_patching.c,
-	 * "Stale int3"): until then a CPU may still run a translation of an old
-	 * site made before the int3, an old operation nobody would count. */
+	/* Not before the int3 step's refresh (text_patching.c, "Stale int3"):
+	 * until then a CPU may still run a translation of an old site made
+	 * before the int3, an old operation nobody would count. Crossing
+	 * happens in an exception (the #BP of a lock op) or an interrupt (the
+	 * barrier IPI) or on the patcher, so a CPU that crossed after the
+	 * refresh is not inside such a translation and will not enter one:
+	 * that is why V2 skips the refresh's own sync. */
 	if (!__atomic_load_n(&v2_open, __ATOMIC_SEQ_CST))
 		return;
 	if (!__atomic_compare_exchange_n(&c->crossed, &zero, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
@@ -560,7 +564,11 @@ static int v2_after_int3(void *arg)
 static int switch_v2(const struct pv_lock_ops *ops, bool old_pv, bool pv)
 {
 	struct v2_req req = { .ops = ops };
-	struct text_poke_ctl ctl = { .emulate = v2_emulate, .after_int3 = v2_after_int3, .arg = &req };
+	/* The barrier stands for the refresh's sync: a CPU crosses in an
+	 * exception or interrupt after the refresh (v2_open), so no CPU counted
+	 * as crossed can still be inside a translation from before it. */
+	struct text_poke_ctl ctl = { .emulate = v2_emulate, .after_int3 = v2_after_int3, .arg = &req,
+				     .after_int3_serialises = true };
 	unsigned int n = build_batch(pv), cpu;
 	int err;
 

@@ -74,6 +74,10 @@ struct text_poke_ctl {
 					   lock switch passes a lock-step sync
 					   for use inside stop_machine */
 	void *arg;
+	/* after_int3 itself has every CPU take an exception or interrupt
+	 * after the int3 step's refresh before anything depends on it (V2's
+	 * barrier): the refresh's own sync is skipped. */
+	bool after_int3_serialises;
 };
 int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr, const struct text_poke_ctl *ctl);
 
