@@ -56,7 +56,8 @@
  *
  * Injected bugs (pvswitch.bug=, docs/patching.md): no_barrier (NEW at once,
  * no crossing and no count), emulate_wrong (a CPU that has not crossed runs
- * the NEW op), nmi_count (lock ops in NMI context are not counted).
+ * the NEW op), nmi_count (lock ops in NMI context are not counted),
+ * cross_anywhere (the barrier IPI crosses a CPU inside a lock operation).
  * Tests: scenarios pvswitch-v1/v2-smp2/4/8 (200 switches under locktorture),
  * pvswitch-v2-10k, locking-pv-switch-nmi-v2 (NMI storm), pvswitch-bug-* (each
  * injected bug caught), trace-pvswitch; `pvspin flip N [GAP_MS]`,
@@ -92,8 +93,9 @@ static int timeout_ms = 2000;
 param_int("pvswitch.timeout_ms", timeout_ms, 1, 60000,
 	  "V2: how long a switch waits for the barrier before it gives up (-EAGAIN)");
 static char switch_bug[16];
-param_string("pvswitch.bug", switch_bug, "inject a switch bug: no_barrier, emulate_wrong, nmi_count");
-enum { SWBUG_NO_BARRIER = 1, SWBUG_EMULATE_WRONG = 2, SWBUG_NMI_COUNT = 4 };
+param_string("pvswitch.bug", switch_bug,
+	     "inject a switch bug: no_barrier, emulate_wrong, nmi_count, cross_anywhere");
+enum { SWBUG_NO_BARRIER = 1, SWBUG_EMULATE_WRONG = 2, SWBUG_NMI_COUNT = 4, SWBUG_CROSS_ANYWHERE = 8 };
 static unsigned int sw_bugs;
 
 struct lockop_stats lockop_stats;
@@ -163,9 +165,11 @@ void lockop_boot_text(bool pv)
 			sw_bugs = SWBUG_EMULATE_WRONG;
 		else if (!strcmp(switch_bug, "nmi_count"))
 			sw_bugs = SWBUG_NMI_COUNT;
+		else if (!strcmp(switch_bug, "cross_anywhere"))
+			sw_bugs = SWBUG_CROSS_ANYWHERE;
 		else
-			printk("pvswitch.bug=%s: unknown (no_barrier, emulate_wrong, nmi_count), ignored\n",
-			       switch_bug);
+			printk("pvswitch.bug=%s: unknown (no_barrier, emulate_wrong, nmi_count, "
+			       "cross_anywhere), ignored\n", switch_bug);
 		if (sw_bugs)
 			printk("pvswitch: injected bug \"%s\" is ON\n", switch_bug);
 	}
@@ -417,7 +421,9 @@ static void v2_cross_now(void)
 
 static bool v2_cross_here(void)
 {
-	if (preempt_count() != 0 || in_nmi())
+	/* INJECTED BUG cross_anywhere: the barrier IPI crosses a CPU even
+	 * inside a lock operation (preempt count not 0). */
+	if ((preempt_count() != 0 && !(sw_bugs & SWBUG_CROSS_ANYWHERE)) || in_nmi())
 		return false;
 	v2_cross_now();
 	return true;
