@@ -83,6 +83,11 @@ def us(ns):
     return ns / 1000.0
 
 
+# patch_step's a (arch/x86_64/text_patching.c): what the step wrote.
+PATCH_STEPS = {0: "int3 over byte 0", 1: "new tails", 2: "new byte 0", 3: "done",
+               4: "gave up, old byte 0 back"}
+
+
 def to_chrome(d):
     """A list of Chrome trace events (dicts) from a Dump."""
     out = [{"ph": "M", "pid": 0, "name": "process_name", "args": {"name": "Grace"}}]
@@ -105,6 +110,7 @@ def to_chrome(d):
     pending_handover = {}  # new head cpu -> [flow ids]
     open_waits = {}        # cpu -> depth of lock waits open
     gp_open = {}
+    patch_open = {}        # cpu -> text_poke_bp batches open (int3 seen, done not yet)
     for cpu, ts, name, a, b, c in d.events:
         t = us(ts)
         base = {"pid": 0, "tid": cpu, "ts": t}
@@ -153,6 +159,16 @@ def to_chrome(d):
             q = pending_kick.get(cpu)
             if q:
                 out.append(dict(base, ph="f", bp="e", id=q.pop(0), cat="kick", name="kick"))
+        elif name == "patch_step":
+            what = PATCH_STEPS.get(a, "step %d" % a)
+            out.append(dict(base, ph="i", s="t", name="patch: %s, %d sites" % (what, b),
+                            args={"step": a, "sites": b, "first site": "%#x" % c}))
+            if a == 0:
+                patch_open[cpu] = patch_open.get(cpu, 0) + 1
+                out.append(dict(base, ph="B", name="text_poke_bp", args={"sites": b}))
+            elif a in (3, 4) and patch_open.get(cpu):
+                patch_open[cpu] -= 1
+                out.append(dict(base, ph="E", name="text_poke_bp"))
         elif name == "rcu_gp_start":
             gp_open[a] = t
             out.append({"pid": 0, "tid": rcu_tid, "ph": "B", "ts": t, "name": "GP %d" % a})
@@ -171,6 +187,9 @@ def to_chrome(d):
             out.append({"pid": 0, "tid": cpu, "ph": "E", "ts": end, "name": "lock wait"})
     for gp, t in gp_open.items():
         out.append({"pid": 0, "tid": rcu_tid, "ph": "E", "ts": end, "name": "GP %d" % gp})
+    for cpu, n in patch_open.items():
+        for _ in range(n):
+            out.append({"pid": 0, "tid": cpu, "ph": "E", "ts": end, "name": "text_poke_bp"})
     return out
 
 

@@ -48,6 +48,10 @@
  * int3 at a patch site whose memory byte is no longer 0xcc as a stale copy:
  * it re-executes the site. On hardware the sync already excludes this; the
  * re-execution is then never taken (text_poke_stats.int3_stale counts it).
+ * The refresh is of byte 0 only (every translation of a site covers it).
+ * A caller whose after_int3 makes every CPU take an exception or interrupt
+ * after the refresh before anything depends on it (V2's barrier,
+ * ctl->after_int3_serialises) has the refresh's own sync skipped.
  *
  * The #BP handler (poke_int3_handler, from traps.c) also runs for a CPU
  * inside an NMI (#BP has no IST stack, so it nests on the NMI stack) and
@@ -57,6 +61,8 @@
  * int3 at an address that is not in the current batch is not ours: the
  * next hook (a test, a debugger stub) or the normal #BP report gets it.
  *
+ * Trace: every step is a patch_step event (include/grace/trace.h), so a
+ * `make trace` picture shows the batch's steps and the IPIs of its syncs.
  * Tests: ktest patching.* (byte trace with a sync after each step, NMIs on
  * every CPU executing sites while they are patched, the patching CPU's own
  * hits), tests/unit/test_int3_emulate.c, scenarios patching-*.
@@ -76,6 +82,8 @@
 #include <grace/printk.h>
 #include <grace/smp.h>
 #include <grace/string.h>
+#include <grace/time.h>
+#include <grace/trace.h>
 
 static DEFINE_MUTEX(text_mutex);
 
@@ -220,6 +228,14 @@ static void trace(unsigned int step, struct text_poke_loc *tp, unsigned int nr)
 		hook(step, tp, nr);
 }
 
+/* The trace event of one batch step (docs/tracing.md): before its sync. */
+enum { PSTEP_INT3, PSTEP_TAILS, PSTEP_BYTE0, PSTEP_DONE, PSTEP_ABORT };
+
+static void trace_step(unsigned int pstep, struct text_poke_loc *tp, unsigned int nr)
+{
+	trace_event(TRACE_PATCH_STEP, pstep, nr, tp[0].addr);
+}
+
 static void step_sync(unsigned int step, struct text_poke_loc *tp, unsigned int nr)
 {
 	trace(step, tp, nr);
@@ -252,7 +268,8 @@ static void write_int3(struct text_poke_loc *tp, unsigned int nr)
 	text_poke_many(pv_vec, nr);
 }
 
-/* Write the bytes the sites already hold once more (see "Stale int3"). */
+/* Write the bytes the sites already hold once more (see "Stale int3").
+ * Byte 0 is enough: every translation of a site's instruction covers it. */
 static void refresh(struct text_poke_loc *tp, unsigned int nr, unsigned int len)
 {
 	for (unsigned int i = 0; i < nr; i++) {
@@ -273,7 +290,9 @@ static void write_tails(struct text_poke_loc *tp, unsigned int nr)
 int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr, const struct text_poke_ctl *ctl)
 {
 	static const struct text_poke_ctl none;
+	u64 *ph = text_poke_stats.last_phase_ns, t = ktime_get_ns(), t1;
 	int err = 0;
+#define PHASE(i) do { t1 = ktime_get_ns(); ph[i] = t1 - t; t = t1; } while (0)
 
 	if (!ctl)
 		ctl = &none;
@@ -307,40 +326,58 @@ int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr, const struc
 	/* Release: the batch is complete before any CPU can find it (pairs
 	 * with the handler's load; the int3 bytes come after this store). */
 	__atomic_store_n(&bp_desc, &bp_desc_storage, __ATOMIC_SEQ_CST);
+	PHASE(0);
 
 	/* >>> LAB text-patching:steps (docs/labs/text-patching/README.md) */
 	write_int3(tp, nr);
+	trace_step(PSTEP_INT3, tp, nr);
 	step_sync(1, tp, nr);
-	refresh(tp, nr, PATCH_INSN_SIZE);
-	if (bp_desc_storage.sync)
-		bp_desc_storage.sync();
-	else
-		text_poke_sync();
+	PHASE(1);
+	refresh(tp, nr, 1);
+	if (!(ctl->after_int3 && ctl->after_int3_serialises)) {
+		if (bp_desc_storage.sync)
+			bp_desc_storage.sync();
+		else
+			text_poke_sync();
+	}
+	PHASE(2);
 
 	if (ctl->after_int3)
 		err = ctl->after_int3(ctl->arg);
+	PHASE(3);
+	ph[4] = ph[5] = 0;
 	if (err) {
 		/* Give up: the tails are still old; put the old byte 0 back. */
 		write_byte0(tp, nr, false);
+		trace_step(PSTEP_ABORT, tp, nr);
 		step_sync(3, tp, nr);
 	} else if (tp_bugs & TPBUG_BYTE0_FIRST) {
 		/* INJECTED BUG: new byte 0 under the old tail, then the tails. */
 		write_byte0(tp, nr, true);
+		trace_step(PSTEP_BYTE0, tp, nr);
 		step_sync(3, tp, nr);
 		write_tails(tp, nr);
+		trace_step(PSTEP_TAILS, tp, nr);
 		step_sync(2, tp, nr);
 	} else {
 		write_tails(tp, nr);
+		trace_step(PSTEP_TAILS, tp, nr);
 		step_sync(2, tp, nr);
+		PHASE(4);
 		write_byte0(tp, nr, true);
+		trace_step(PSTEP_BYTE0, tp, nr);
 		step_sync(3, tp, nr);
+		PHASE(5);
 	}
-	refresh(tp, nr, PATCH_INSN_SIZE);
+	refresh(tp, nr, 1);
 	/* <<< LAB text-patching:steps */
 
 	__atomic_store_n(&bp_desc, NULL, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&bp_refs, __ATOMIC_ACQUIRE))
 		cpu_relax();
+	trace_step(PSTEP_DONE, tp, nr);
+	PHASE(6);
+#undef PHASE
 	return err;
 }
 

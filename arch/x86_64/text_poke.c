@@ -88,6 +88,41 @@ static unsigned int text_page(unsigned long a)
 	return (unsigned int)((a - ((unsigned long)__text_start & PAGE_MASK)) >> PAGE_SHIFT);
 }
 
+/*
+ * Copy with the widest stores that fit (8, 4, 2, 1 bytes), not memcpy's
+ * byte loop: under QEMU's TCG every store into a page holding translated
+ * code checks and invalidates translations, so a 5-byte site written in
+ * two stores costs two checks, not five (a V2 switch writes every lock-op
+ * site four times: this halved its time).
+ */
+static void poke_copy(u8 *dst, const u8 *src, size_t len)
+{
+	while (len) {
+		if (len >= 8) {
+			u64 x;
+
+			__builtin_memcpy(&x, src, 8);
+			__builtin_memcpy(dst, &x, 8);
+			dst += 8, src += 8, len -= 8;
+		} else if (len >= 4) {
+			u32 x;
+
+			__builtin_memcpy(&x, src, 4);
+			__builtin_memcpy(dst, &x, 4);
+			dst += 4, src += 4, len -= 4;
+		} else if (len >= 2) {
+			u16 x;
+
+			__builtin_memcpy(&x, src, 2);
+			__builtin_memcpy(dst, &x, 2);
+			dst += 2, src += 2, len -= 2;
+		} else {
+			*dst++ = *src++;
+			len--;
+		}
+	}
+}
+
 void text_poke_many(const struct text_poke_vec *v, unsigned int n)
 {
 	unsigned long flags, cr3, ts = (unsigned long)__text_start & PAGE_MASK;
@@ -121,7 +156,7 @@ void text_poke_many(const struct text_poke_vec *v, unsigned int n)
 	for (unsigned int i = 0; i < n; i++) {
 		void *alias = (void *)(POKE_VA + ((unsigned long)v[i].addr - ts));
 
-		memcpy(alias, v[i].bytes, v[i].len);
+		poke_copy(alias, v[i].bytes, v[i].len);
 		if (bad == n && (memcmp(alias, v[i].bytes, v[i].len) || memcmp(v[i].addr, v[i].bytes, v[i].len)))
 			bad = i;
 	}

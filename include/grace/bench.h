@@ -8,9 +8,11 @@
 
 #include <grace/types.h>
 
-void bench_from_param(void);          /* bench=locks */
+void bench_from_param(void);          /* bench=locks|pvswitch */
 int bench_locks(unsigned int ms);     /* kernel/locking/lock_bench.c; 0 = counts kept */
 int bench_rcu(void);                  /* kernel/rcu/rcu_bench.c (also `rcu bench`) */
 bool rcu_bench_from_param(void);      /* bench=rcu: true if it ran (kernel_init asks first) */
+
+int bench_pvswitch(void);             /* kernel/locking/pvswitch_bench.c */
 
 #endif

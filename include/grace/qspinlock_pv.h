@@ -97,5 +97,13 @@ extern bool pv_switch_in_progress;
 /* NMI-context spinlock users: lock only if enter() says yes, then exit(). */
 bool pv_nmi_lock_enter(void);
 void pv_nmi_lock_exit(void);
+/*
+ * Code that reads or sets backend-specific lock-word bits from outside the
+ * lock (locktorture's nesting chain plays the native pending waiter) keeps
+ * the backend fixed with these: enter() says no while a switch is in
+ * progress; a switch starts only once every such section has left.
+ */
+bool pv_switch_exclude_enter(void);
+void pv_switch_exclude_exit(void);
 
 #endif

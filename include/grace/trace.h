@@ -45,7 +45,8 @@ enum trace_event_type {
 	TRACE_RCU_GP_END,      /* a = gp_seq */
 	TRACE_RCU_QS,          /* a = GP number, b = CPU, c = 1: reported by the CPU going offline */
 	TRACE_RCU_CB,          /* a = callbacks invoked in this batch */
-	TRACE_PATCH_STEP,      /* a = step (0 int3, 1 tail, 2 first byte), b = sites */
+	TRACE_PATCH_STEP,      /* a = step (0 int3, 1 tails, 2 first byte, 3 done, 4 old byte 0 back),
+				* b = sites, c = first site's address (text_patching.c) */
 	TRACE_MARK,            /* a, b, c: free-form (tests) */
 	TRACE_NR_EVENTS
 };

@@ -52,7 +52,7 @@
 
 static char bench_param[16];
 static int bench_locks_ms = 500;
-param_string("bench", bench_param, "run a benchmark after boot: locks");
+param_string("bench", bench_param, "run a benchmark after boot: locks, pvswitch");
 param_int("bench.locks_ms", bench_locks_ms, 10, 60000, "length of each contended lock run");
 static int bench_hold_ns = 1000;
 static int bench_think_ns = 1000;
@@ -321,14 +321,18 @@ void bench_from_param(void)
 		return;
 	if (!strcmp(bench_param, "locks"))
 		bench_locks((unsigned int)bench_locks_ms);
+	else if (!strcmp(bench_param, "pvswitch"))
+		bench_pvswitch();
 	else
-		printk("bench=%s: unknown benchmark (known: locks), ignored\n", bench_param);
+		printk("bench=%s: unknown benchmark (known: locks, pvswitch), ignored\n", bench_param);
 }
 
 static int cmd_bench(int argc, char **argv)
 {
 	unsigned int ms = (unsigned int)bench_locks_ms;
 
+	if (argc == 2 && !strcmp(argv[1], "pvswitch"))
+		return bench_pvswitch() ? SHELL_CMD_FAILED : 0;
 	if (argc < 2 || argc > 3 || strcmp(argv[1], "locks"))
 		return 1;   /* the shell prints the usage line */
 	if (argc == 3) {
@@ -342,5 +346,5 @@ static int cmd_bench(int argc, char **argv)
 	}
 	return bench_locks(ms) ? SHELL_CMD_FAILED : 0;
 }
-SHELL_COMMAND(bench, "bench", "bench locks [MS]",
+SHELL_COMMAND(bench, "bench", "bench locks [MS] | bench pvswitch",
 	      "spinlock benchmark: TAS, ticket, qspinlock, PV qspinlock at 1, 2, 4, all CPUs", cmd_bench);

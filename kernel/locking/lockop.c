@@ -18,11 +18,20 @@
  * V2 (int3 as a site-local barrier plus a global barrier): no stop_machine.
  *   1. int3 over byte 0 of every site, sync. From now on every lock op goes
  *      through the #BP handler, v2_emulate().
- *   2. The global barrier: a work item on every online CPU sets that CPU's
- *      v2_crossed and increments barrier_cpus, in thread context — where
- *      that CPU cannot be inside a lock operation in any context (spin_lock
- *      disables preemption; an interrupted slow path finishes before the
- *      interrupted thread resumes).
+ *   2. The global barrier: each online CPU sets its v2_crossed and
+ *      increments barrier_cpus once, at a moment when none of its lock
+ *      operations is in progress in any context:
+ *        - at its next lock operation trapped in task context (no interrupt
+ *          handler is active below, and the operation has not started);
+ *        - from the barrier IPI, if the preempt count is 0 there: every lock
+ *          operation runs with preemption or interrupts off (spin_lock's
+ *          preempt_disable comes first, spin_unlock's preempt_enable last;
+ *          the handler checks this rule on every operation it sees), so the
+ *          IPI interrupted none; a refused IPI is sent again 0.5 ms later;
+ *        - the patcher's own CPU, in thread context.
+ *      (A work item per CPU did the same in thread context, but waited for
+ *      every CPU's scheduler: 30 ms idle, and it never ran on a CPU whose
+ *      current task sat in a long preempt-off section.)
  *   3. The handler runs the OLD operation for a CPU that has not crossed.
  *      For a crossed CPU it counts active lock operations in `v2_state`:
  *      +1 when it enters the old slow path (the lock is remembered in the
@@ -41,12 +50,18 @@
  *      gives up with -EAGAIN and the old first bytes are restored.
  * V1 and V2 hold the CPU hotplug lock for the whole switch: no CPU comes or
  * goes while barrier_cpus is being counted against the online count.
+ * Code that depends on the backend staying put (locktorture's nesting
+ * chain plays the native pending waiter) keeps switches away with
+ * pv_switch_exclude_enter()/exit() (pv_switch.c).
  *
  * Injected bugs (pvswitch.bug=, docs/patching.md): no_barrier (NEW at once,
  * no crossing and no count), emulate_wrong (a CPU that has not crossed runs
- * the NEW op), nmi_count (lock ops in NMI context are not counted).
- * Tests: scenarios pvswitch-* (200 switches under locktorture, both methods,
- * and each injected bug caught), `pvspin flip N`.
+ * the NEW op), nmi_count (lock ops in NMI context are not counted),
+ * cross_anywhere (the barrier IPI crosses a CPU inside a lock operation).
+ * Tests: scenarios pvswitch-v1/v2-smp2/4/8 (200 switches under locktorture),
+ * pvswitch-v2-10k, locking-pv-switch-nmi-v2 (NMI storm), pvswitch-bug-* (each
+ * injected bug caught), trace-pvswitch; `pvspin flip N [GAP_MS]`,
+ * `bench pvswitch` (pvswitch_bench.c).
  */
 #include <asm/cpu.h>
 #include <asm/patch_sites.h>
@@ -78,8 +93,9 @@ static int timeout_ms = 2000;
 param_int("pvswitch.timeout_ms", timeout_ms, 1, 60000,
 	  "V2: how long a switch waits for the barrier before it gives up (-EAGAIN)");
 static char switch_bug[16];
-param_string("pvswitch.bug", switch_bug, "inject a switch bug: no_barrier, emulate_wrong, nmi_count");
-enum { SWBUG_NO_BARRIER = 1, SWBUG_EMULATE_WRONG = 2, SWBUG_NMI_COUNT = 4 };
+param_string("pvswitch.bug", switch_bug,
+	     "inject a switch bug: no_barrier, emulate_wrong, nmi_count, cross_anywhere");
+enum { SWBUG_NO_BARRIER = 1, SWBUG_EMULATE_WRONG = 2, SWBUG_NMI_COUNT = 4, SWBUG_CROSS_ANYWHERE = 8 };
 static unsigned int sw_bugs;
 
 struct lockop_stats lockop_stats;
@@ -149,9 +165,11 @@ void lockop_boot_text(bool pv)
 			sw_bugs = SWBUG_EMULATE_WRONG;
 		else if (!strcmp(switch_bug, "nmi_count"))
 			sw_bugs = SWBUG_NMI_COUNT;
+		else if (!strcmp(switch_bug, "cross_anywhere"))
+			sw_bugs = SWBUG_CROSS_ANYWHERE;
 		else
-			printk("pvswitch.bug=%s: unknown (no_barrier, emulate_wrong, nmi_count), ignored\n",
-			       switch_bug);
+			printk("pvswitch.bug=%s: unknown (no_barrier, emulate_wrong, nmi_count, "
+			       "cross_anywhere), ignored\n", switch_bug);
 		if (sw_bugs)
 			printk("pvswitch: injected bug \"%s\" is ON\n", switch_bug);
 	}
@@ -261,7 +279,6 @@ static int switch_v1(const struct pv_lock_ops *ops, bool pv)
 struct v2_cpu {
 	int crossed;
 	struct qspinlock *held[V2_HELD];   /* locks taken through a counted old slow path */
-	struct work_struct work;
 };
 static DEFINE_PER_CPU(struct v2_cpu, v2_cpu);
 static u32 v2_state, barrier_cpus;
@@ -312,6 +329,7 @@ static bool v2_get(void)
 	return false;
 }
 
+static u64 lockop_switch_t0;
 static u32 v2_online;      /* online CPUs when the switch started (hotplug is held off) */
 static u64 v2_t0, v2_switched_ns;
 
@@ -341,9 +359,9 @@ static void v2_put(void)
  * drain and trying the switch itself; only then does it fall back to the
  * counted old op (it may hold a lock that a counted waiter needs).
  */
-static int holdoff_us = 20000;
-param_int("pvswitch.holdoff_us", holdoff_us, 0, 100000,
-	  "V2: how long a new slow path waits for the switch once every CPU has crossed");
+static int holdoff_us = 100000;
+param_int("pvswitch.holdoff_us", holdoff_us, 0, 1000000,
+	  "V2: how long a new slow path waits for the switch once every CPU has crossed (NMI: a tenth)");
 
 static bool v2_holdoff(void)
 {
@@ -351,27 +369,101 @@ static bool v2_holdoff(void)
 
 	if ((__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & (V2_READY | V2_ABORT)) != V2_READY)
 		return false;
-	end = ktime_get_ns() + (u64)holdoff_us * 1000;
+	/* Long enough for a queue of old waiters to drain on an overcommitted
+	 * host (each hand-over waits for the next vCPU to be run: with 20 ms,
+	 * held-off entrants kept joining the count at -smp 8 and the switch gave
+	 * up again and again); an NMI holds its CPU, so it waits less. */
+	end = ktime_get_ns() + (u64)(in_nmi() ? holdoff_us / 10 : holdoff_us) * 1000;
+	/*
+	 * A preempt count of exactly 1 outside NMI context is this spin_lock's
+	 * own: this context holds no other lock, nor does any context it
+	 * interrupted (each held spinlock raises the count), so no counted
+	 * operation can be waiting for us — we may wait for the switch itself
+	 * (or for the patcher to give up). Without that, on an overcommitted
+	 * host the held-off entrants kept joining the count and at -smp 8 the
+	 * switch gave up (-EAGAIN) about once in seven.
+	 */
+	bool unbounded = preempt_count() == 1 && !in_nmi();
+
 	do {
 		if (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW)
 			return true;
 		v2_try_switch();
 		cpu_relax();
-	} while (ktime_get_ns() < end &&
+	} while ((unbounded || ktime_get_ns() < end) &&
 		 !(__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_ABORT));
 	return (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW) != 0;
 }
+
+/*
+ * Cross the global barrier on this CPU: once (an IPI and the patcher's own
+ * call may both try), and only where no lock operation of this CPU is in
+ * progress in any context — which is any point where the preempt count is
+ * 0 outside NMI context: every lock operation runs with preemption off
+ * (spin_lock's preempt_disable comes first, spin_unlock's preempt_enable
+ * last) or with interrupts off, so an interrupt that finds the count at 0
+ * has interrupted no lock operation, and no interrupt handler below it is in
+ * one either (its own spin_lock would have raised the count). v2_emulate()
+ * checks that rule on every lock operation of a switch.
+ */
+static bool v2_open;   /* the barrier is open: set once the int3 step is complete */
+
+static void v2_cross_now(void)
+{
+	struct v2_cpu *c = this_cpu_ptr(&v2_cpu);
+	int zero = 0;
+
+	/* Not before the int3 step's refresh (text_patching.c, "Stale int3"):
+	 * until then a CPU may still run a translation of an old site made
+	 * before the int3, an old operation nobody would count. Crossing
+	 * happens in an exception (the #BP of a lock op) or an interrupt (the
+	 * barrier IPI) or on the patcher, so a CPU that crossed after the
+	 * refresh is not inside such a translation and will not enter one:
+	 * that is why V2 skips the refresh's own sync. */
+	if (!__atomic_load_n(&v2_open, __ATOMIC_SEQ_CST))
+		return;
+	if (!__atomic_compare_exchange_n(&c->crossed, &zero, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return;   /* already crossed */
+	if (__atomic_add_fetch(&barrier_cpus, 1, __ATOMIC_SEQ_CST) == v2_online) {
+		__atomic_fetch_or(&v2_state, V2_READY, __ATOMIC_SEQ_CST);
+		v2_try_switch();
+	}
+}
+
+static bool v2_cross_here(void)
+{
+	/* INJECTED BUG cross_anywhere: the barrier IPI crosses a CPU even
+	 * inside a lock operation (preempt count not 0). */
+	if ((preempt_count() != 0 && !(sw_bugs & SWBUG_CROSS_ANYWHERE)) || in_nmi())
+		return false;
+	v2_cross_now();
+	return true;
+}
+
+static bool v2_rule_warned;
 
 static const struct insn *v2_emulate(const struct text_poke_loc *tp, struct pt_regs *regs, void *arg)
 {
 	struct qspinlock *lock = (struct qspinlock *)regs->rdi;
 	struct v2_cpu *c = this_cpu_ptr(&v2_cpu);
-	bool crossed = READ_ONCE(c->crossed), counted;
-	/* INJECTED BUG emulate_wrong: a CPU that has not crossed runs the NEW op. */
-	bool wrong = !crossed && (sw_bugs & SWBUG_EMULATE_WRONG);
+	bool crossed, counted, wrong;
 
 	(void)arg;
 	__atomic_add_fetch(&lockop_stats.handler_calls, 1, __ATOMIC_RELAXED);
+	/* Trapped in task context: no interrupt handler is active below us and
+	 * this context's only lock operation is the one about to start, so no
+	 * operation of this CPU is in progress: cross here (v2_cross_now). */
+	if (!READ_ONCE(c->crossed) && !in_irq() && !in_nmi() && !(sw_bugs & SWBUG_EMULATE_WRONG))
+		v2_cross_now();
+	crossed = READ_ONCE(c->crossed);
+	/* INJECTED BUG emulate_wrong: a CPU that has not crossed runs the NEW op
+	 * (and its task context does not cross at its lock operations, above). */
+	wrong = !crossed && (sw_bugs & SWBUG_EMULATE_WRONG);
+	/* The rule the barrier IPI relies on (v2_cross_here): a lock operation
+	 * runs with preemption or interrupts off. */
+	if (unlikely(preempt_count() == 0 && (regs->rflags & X86_RFLAGS_IF)) &&
+	    !__atomic_exchange_n(&v2_rule_warned, true, __ATOMIC_RELAXED) && WARN_ON(1))
+		printk("pvswitch: a lock operation at %016lx with preemption and interrupts on\n", tp->addr);
 	if (tp->owner == &lockop_slot_slowpath) {
 		if (!crossed)
 			return wrong ? &tp->new_insn : &tp->old_insn;
@@ -400,25 +492,26 @@ static const struct insn *v2_emulate(const struct text_poke_loc *tp, struct pt_r
 	return NULL;
 }
 
-static void v2_cross(struct work_struct *w)
+/* The barrier IPI: interrupts were on where it landed (it was taken). */
+static void v2_cross_ipi(void *unused)
 {
-	(void)w;
-	__atomic_store_n(&this_cpu_ptr(&v2_cpu)->crossed, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_add_fetch(&barrier_cpus, 1, __ATOMIC_SEQ_CST) == v2_online) {
-		__atomic_fetch_or(&v2_state, V2_READY, __ATOMIC_SEQ_CST);
-		v2_try_switch();
-	}
+	(void)unused;
+	if (!v2_cross_here())
+		__atomic_add_fetch(&lockop_stats.cross_refused, 1, __ATOMIC_RELAXED);
 }
+
+#define V2_IPI_RETRY_NS 500000ULL   /* barrier IPI rounds at most this often after the first */
 
 struct v2_req {
 	const struct pv_lock_ops *ops;
 	u64 barrier_ns;
+	u64 ipi_rounds;
 };
 
 static int v2_after_int3(void *arg)
 {
 	struct v2_req *r = arg;
-	u64 t0 = ktime_get_ns(), deadline = t0 + (u64)timeout_ms * 1000000ULL;
+	u64 t0 = ktime_get_ns(), deadline = t0 + (u64)timeout_ms * 1000000ULL, next_ipi = 0;
 	unsigned int cpu, online = num_online_cpus();
 
 	(void)online;
@@ -429,13 +522,40 @@ static int v2_after_int3(void *arg)
 		return 0;
 	}
 	v2_t0 = t0;
-	for_each_online_cpu(cpu)
-		queue_work_on(cpu, system_wq, &per_cpu(v2_cpu, cpu).work);
+	__atomic_store_n(&v2_open, true, __ATOMIC_SEQ_CST);
+	lockop_stats.last_int3_ns = t0 - lockop_switch_t0;   /* int3 written, 2 syncs */
+	v2_cross_here();   /* the patcher's own CPU: thread context, count 0 */
 	for (;;) {
+		u64 now;
+
 		v2_try_switch();
 		if (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW) {
 			r->barrier_ns = v2_switched_ns;
 			return 0;
+		}
+		now = ktime_get_ns();
+		if (now >= next_ipi) {
+			/* Every CPU not yet crossed gets the barrier IPI. One that was
+			 * inside a lock operation (or has preemption off) when it came
+			 * crosses at its next lock operation in task context, or at
+			 * the next round, which waits a while: hammering a CPU that
+			 * sits in a long preempt-off section gains nothing. */
+			struct cpumask todo;
+			bool any = false;
+
+			cpumask_clear(&todo);
+			for_each_online_cpu(cpu)
+				if (cpu != smp_processor_id() &&
+				    !__atomic_load_n(&per_cpu(v2_cpu, cpu).crossed, __ATOMIC_SEQ_CST)) {
+					cpumask_set_cpu(cpu, &todo);
+					any = true;
+				}
+			if (any) {
+				smp_call_function_many(&todo, v2_cross_ipi, NULL, 1);
+				r->ipi_rounds++;
+			}
+			next_ipi = ktime_get_ns() + V2_IPI_RETRY_NS;
+			continue;
 		}
 		if (ktime_get_ns() > deadline) {
 			/* Forbid the switch from now on: the old text comes back.
@@ -451,14 +571,21 @@ static int v2_after_int3(void *arg)
 
 			return -EAGAIN;
 		}
-		cond_resched();
+		cond_resched();   /* the other threads of our CPU (a chain's writer...) */
+		if (!__atomic_load_n(&this_cpu_ptr(&v2_cpu)->crossed, __ATOMIC_SEQ_CST))
+			v2_cross_here();   /* we may have moved to another CPU */
+		cpu_relax();
 	}
 }
 
 static int switch_v2(const struct pv_lock_ops *ops, bool old_pv, bool pv)
 {
 	struct v2_req req = { .ops = ops };
-	struct text_poke_ctl ctl = { .emulate = v2_emulate, .after_int3 = v2_after_int3, .arg = &req };
+	/* The barrier stands for the refresh's sync: a CPU crosses in an
+	 * exception or interrupt after the refresh (v2_open), so no CPU counted
+	 * as crossed can still be inside a translation from before it. */
+	struct text_poke_ctl ctl = { .emulate = v2_emulate, .after_int3 = v2_after_int3, .arg = &req,
+				     .after_int3_serialises = true };
 	unsigned int n = build_batch(pv), cpu;
 	int err;
 
@@ -471,16 +598,16 @@ static int switch_v2(const struct pv_lock_ops *ops, bool old_pv, bool pv)
 	for_each_online_cpu(cpu) {
 		struct v2_cpu *c = per_cpu_ptr(&v2_cpu, cpu);
 
-		INIT_WORK(&c->work, v2_cross);
 		memset(c->held, 0, sizeof(c->held));
 		c->crossed = 0;
 	}
 	err = text_poke_bp_batch_ex(batch, n, &ctl);
-	/* The batch is over (no CPU is in the handler): reset for next time. */
-	for_each_online_cpu(cpu) {
-		flush_work(&per_cpu(v2_cpu, cpu).work);
+	__atomic_store_n(&v2_open, false, __ATOMIC_SEQ_CST);
+	/* The batch is over (no CPU is in the handler, every barrier IPI was
+	 * waited for): reset for next time. */
+	for_each_online_cpu(cpu)
 		per_cpu(v2_cpu, cpu).crossed = 0;
-	}
+	lockop_stats.last_ipi_rounds = req.ipi_rounds;
 	if (!err)
 		lockop_stats.last_barrier_ns = req.barrier_ns;
 	return err;
@@ -521,6 +648,9 @@ int lockop_switch(const struct pv_lock_ops *ops)
 	bool old_pv = qspinlock_pv_active, pv = ops->backend != PV_NATIVE;
 	u64 t0 = ktime_get_ns();
 	int err;
+
+	lockop_switch_t0 = t0;
+	lockop_stats.last_int3_ns = 0;
 
 	cpus_read_lock();
 	text_mutex_lock();

@@ -10,7 +10,9 @@
 
 struct lockop_stats {
 	u64 switches, failed, handler_calls, held_overflow;
-	u64 last_switch_ns, last_barrier_ns;
+	u64 last_switch_ns, last_barrier_ns, last_ipi_rounds;
+	u64 last_int3_ns;    /* V2: from the start to the barrier (int3 step and its syncs) */
+	u64 cross_refused;   /* barrier IPIs that landed inside a lock operation */
 	u32 last_abort_crossed, last_abort_active;   /* why the last V2 attempt gave up */
 };
 extern struct lockop_stats lockop_stats;

@@ -32,6 +32,7 @@
 #include <grace/printk.h>
 #include <grace/qspinlock.h>
 #include <grace/qspinlock_pv.h>
+#include <grace/sched.h>
 #include <grace/smp.h>
 #include <grace/spinlock.h>
 #include <grace/stop_machine.h>
@@ -63,6 +64,29 @@ void pv_nmi_lock_exit(void)
 {
 	__atomic_sub_fetch(&pv_nmi_users, 1, __ATOMIC_SEQ_CST);
 }
+/*
+ * The same protocol for sections that depend on the backend staying put
+ * (pv_switch_exclude_enter/exit, qspinlock_pv.h), with its own flag: V2
+ * lets NMI lock users run during a switch, but not these.
+ */
+static bool pv_switch_excluding;
+static u32 pv_exclude_users;
+
+bool pv_switch_exclude_enter(void)
+{
+	__atomic_add_fetch(&pv_exclude_users, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&pv_switch_excluding, __ATOMIC_SEQ_CST)) {
+		__atomic_sub_fetch(&pv_exclude_users, 1, __ATOMIC_SEQ_CST);
+		return false;
+	}
+	return true;
+}
+
+void pv_switch_exclude_exit(void)
+{
+	__atomic_sub_fetch(&pv_exclude_users, 1, __ATOMIC_SEQ_CST);
+}
+
 static enum pv_backend boot_backend;   /* the boot choice and its reason */
 static char boot_reason[sizeof(pv_spinlock_reason)];
 static bool boot_saved;
@@ -90,6 +114,9 @@ int pv_spinlock_switch(enum pv_backend b)
 		memcpy(boot_reason, pv_spinlock_reason, sizeof(boot_reason));
 		boot_saved = true;
 	}
+	__atomic_store_n(&pv_switch_excluding, true, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&pv_exclude_users, __ATOMIC_SEQ_CST))
+		cond_resched();   /* such a section may run on this CPU's other threads */
 	/* V1 keeps NMI lock users out; V2 counts them like any other context. */
 	if (strcmp(lockop_method(), "v2") || qspinlock_pv_active == (b != PV_NATIVE)) {
 		__atomic_store_n(&pv_switch_in_progress, true, __ATOMIC_SEQ_CST);
@@ -98,6 +125,7 @@ int pv_spinlock_switch(enum pv_backend b)
 	}
 	err = lockop_switch(r.ops);   /* patches the lock-op sites: lockop.c */
 	__atomic_store_n(&pv_switch_in_progress, false, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&pv_switch_excluding, false, __ATOMIC_SEQ_CST);
 	r.ret = err;
 	if (err == -EAGAIN) {
 		printk("pvspin: the V2 barrier did not complete in time (%u of %u CPUs crossed, "

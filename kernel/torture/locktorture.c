@@ -40,7 +40,8 @@
  * that stops every CPU is left to the lockup watchdog (watchdog.panic=1
  * ends the run with it). At the end: totals, the nesting summary and
  * "End of test: SUCCESS|FAILURE"; with torture.lock=1 the machine powers off
- * with that verdict (locktorture.poweroff=0 keeps it running).
+ * with that verdict (locktorture.poweroff=0 keeps it running). `locktorture
+ * end` in the shell ends a running test early, with its verdict.
  *
  * The injected lock bugs (locktorture.bug=, see docs/locking.md) are what
  * this test must catch: scenarios locktorture-bug-*.
@@ -112,6 +113,8 @@ static struct {
 } lt;
 
 static union any_lock lt_lock;
+static bool lt_end_now;    /* `locktorture end`: finish the running test early */
+static bool lt_running;
 
 /* ---- small helpers ---- */
 
@@ -502,6 +505,7 @@ int locktorture_run(const char *type, int seconds)
 	enum lock_class cls;
 
 	memset(&lt, 0, sizeof(lt));
+	__atomic_store_n(&lt_end_now, false, __ATOMIC_RELAXED);
 	if (!lock_type_parse(type, &lt.type)) {
 		printk("locktorture: unknown lock type \"%s\" (qspinlock|tas|ticket)\n", type);
 		return -1;
@@ -529,6 +533,7 @@ int locktorture_run(const char *type, int seconds)
 	       seconds, lt_interval_s, lt_irq ? "on" : "off");
 
 	lt.start_ns = ktime_get_ns();
+	__atomic_store_n(&lt_running, true, __ATOMIC_RELEASE);
 	rng = 0x9E3779B97F4A7C15ULL ^ lt.start_ns;
 	i = 0;
 	for (unsigned int n = 0; n < lt.nr_writers; n++) {
@@ -573,19 +578,32 @@ int locktorture_run(const char *type, int seconds)
 				target = smp_processor_id();
 				for (unsigned int n = 0; n < lt.nr_writers && target == smp_processor_id(); n++)
 					target = lt.w[(start + n) % lt.nr_writers].cpu;
+				/* The chain plays the native pending waiter and checks
+				 * queue positions that depend on the backend: no live
+				 * switch may change it half way (pv_switch.c). */
 				if (target != smp_processor_id()) {
 					chains_tried++;
-					nest_chain(target);
+					if (pv_switch_exclude_enter()) {
+						nest_chain(target);
+						pv_switch_exclude_exit();
+					} else {
+						chain_st.skipped++;
+					}
 				}
 				preempt_enable();
 			}
 		}
 		if (now >= end)
 			break;
+		if (__atomic_load_n(&lt_end_now, __ATOMIC_ACQUIRE)) {
+			lt_interval(now);
+			break;
+		}
 		msleep(50);
 	}
 
 	WRITE_ONCE(lt.stop, true);
+	__atomic_store_n(&lt_running, false, __ATOMIC_RELEASE);
 	lt_setup_irq(false);
 	for (i = 0; i < lt.nr_writers; i++) {
 		struct lt_writer *w = &lt.w[i];
@@ -670,6 +688,17 @@ static int cmd_locktorture(int argc, char **argv)
 
 	if (argc > 3 || (argc > 1 && !strcmp(argv[1], "help")))
 		return 1;   /* the shell prints the usage line */
+	if (argc == 2 && !strcmp(argv[1], "end")) {
+		/* End the test running in another thread (torture.lock=1) now,
+		 * with its verdict: a scenario's autorun ends it when its load
+		 * phase (e.g. `pvspin flip N`) is over. */
+		if (!__atomic_load_n(&lt_running, __ATOMIC_ACQUIRE)) {
+			printk("locktorture: no test is running\n");
+			return SHELL_CMD_FAILED;
+		}
+		__atomic_store_n(&lt_end_now, true, __ATOMIC_RELEASE);
+		return 0;
+	}
 	if (argc > 2) {
 		long long v;
 
@@ -681,5 +710,5 @@ static int cmd_locktorture(int argc, char **argv)
 	}
 	return locktorture_run(type, seconds) ? SHELL_CMD_FAILED : 0;
 }
-SHELL_COMMAND(locktorture, "locktorture", "locktorture [qspinlock|tas|ticket] [SECONDS]",
+SHELL_COMMAND(locktorture, "locktorture", "locktorture [qspinlock|tas|ticket] [SECONDS] | locktorture end",
 	      "run the lock torture test on all online CPUs", cmd_locktorture);

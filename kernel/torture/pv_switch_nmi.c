@@ -24,13 +24,18 @@
  * itself on to the next CPU, so NMIs keep arriving during the switch:
  * under TCG on two host cores a switch's stop_machine takes ~0.3 s, so the
  * rates are low; with KVM they are far higher). Needs the IPI backend (pvspin=ipi)
- * and 3 CPUs; scenario locking-pv-switch-nmi.
+ * and 3 CPUs; scenario locking-pv-switch-nmi. locking.pv_switch_nmi_v2 is
+ * the same storm against V2 switches, which count NMI lock operations
+ * instead of keeping NMIs away: scenarios locking-pv-switch-nmi-v2 and
+ * pvswitch-bug-nmi-count.
  */
 #include <asm/cpu.h>
 #include <grace/errno.h>
 #include <grace/cpumask.h>
 #include <grace/ktest.h>
+#include <grace/lockstat.h>
 #include <grace/kthread.h>
+#include <grace/param.h>
 #include <grace/printk.h>
 #include <grace/qspinlock.h>
 #include <grace/qspinlock_pv.h>
@@ -41,14 +46,20 @@
 #include <grace/time.h>
 
 #define SN_SECONDS 4
+static int min_slow;
+param_int("pv_switch_nmi.min_slow", min_slow, 0, 1000000,
+	  "locking.pv_switch_nmi_v2: run until this many NMI slow paths (and 40 switches), at most 40 s");
 
 static DEFINE_SPINLOCK(sn_lock);
 static struct {
 	u64 counter;               /* plain, under sn_lock */
 	u64 got, refused, sent;    /* atomics */
 	u64 switched_under;        /* backend changed inside an NMI lock section */
+	u64 slow_switched_under;   /* V2: the switch point fell inside a slow-path acquisition's hold */
+	u64 slow;                  /* NMI acquisitions that went through the slow path */
 	int inside, overlap;
 	int stop, exited;
+	bool v2;
 } sn;
 
 /* Pass the NMI on to the next online CPU: the storm goes on while every
@@ -60,8 +71,21 @@ static void sn_pass_on(void)
 
 	if (cpu >= NR_CPUS)
 		cpu = cpumask_first(&cpu_online_mask);
+	if (READ_ONCE(sn.v2))
+		return;   /* V2 stops no sender: the senders' NMIs are enough */
 	if (!READ_ONCE(sn.stop) && cpu != me && smp_send_nmi_call(cpu, sn_nmi))
 		__atomic_add_fetch(&sn.sent, 1, __ATOMIC_RELAXED);
+}
+
+/* This CPU's slow-path acquisitions of the queued spinlock, every backend. */
+static u64 sn_slow_events(void)
+{
+	const struct lockstat_row *r = &lockstat_cpu[smp_processor_id()];
+	u64 n = 0;
+
+	for (int c = LOCK_CLASS_QSPIN_NATIVE; c <= LOCK_CLASS_QSPIN_IPI; c++)
+		n += r->n[c][LS_PENDING] + r->n[c][LS_QUEUED] + r->n[c][LS_NEST_OVERFLOW];
+	return n;
 }
 
 static void sn_nmi(struct pt_regs *regs)
@@ -74,14 +98,32 @@ static void sn_nmi(struct pt_regs *regs)
 	}
 	enum pv_backend before = READ_ONCE(pv_lock_ops.backend);
 
+	u64 slow0 = sn_slow_events();
+
 	spin_lock(&sn_lock);
+	/* This CPU's slow-path counters moved: only we run here (an NMI is
+	 * not interrupted), so we took the lock through the slow path. */
+	bool slow = sn_slow_events() != slow0, active = READ_ONCE(qspinlock_pv_active);
+
 	if (__atomic_add_fetch(&sn.inside, 1, __ATOMIC_SEQ_CST) != 1)
 		WRITE_ONCE(sn.overlap, 1);
 	u64 v = sn.counter;      /* a non-atomic increment: a second CPU inside loses one */
 
-	udelay(2);
+	/* V2: long holds, so that NMI slow paths overlap the switch point. */
+	udelay(READ_ONCE(sn.v2) ? 30 : 2);
 	sn.counter = v + 1;
 	__atomic_sub_fetch(&sn.inside, 1, __ATOMIC_SEQ_CST);
+	/*
+	 * V2 counts an old slow path from its entry to its unlock, so the
+	 * switch point (qspinlock_pv_active flips there) cannot fall between a
+	 * slow-path acquisition and its unlock — unless NMI context is left out
+	 * of the count (pvswitch.bug=nmi_count).
+	 */
+	if (slow) {
+		__atomic_add_fetch(&sn.slow, 1, __ATOMIC_RELAXED);
+		if (READ_ONCE(qspinlock_pv_active) != active)
+			__atomic_add_fetch(&sn.slow_switched_under, 1, __ATOMIC_RELAXED);
+	}
 	spin_unlock(&sn_lock);
 	/* The switch must not happen between our lock and unlock. */
 	if (READ_ONCE(pv_lock_ops.backend) != before)
@@ -103,6 +145,10 @@ static int sn_sender(void *arg)
 				__atomic_add_fetch(&sn.sent, 1, __ATOMIC_RELAXED);
 		}
 		cpu_relax();
+		/* V2's syncs and barrier need every CPU out of NMI context now
+		 * and then: an unpaced storm keeps all of them inside for good. */
+		if (READ_ONCE(sn.v2))
+			udelay(20);
 		if ((__atomic_load_n(&sn.sent, __ATOMIC_RELAXED) & 1023) == 0)
 			cond_resched();
 	}
@@ -110,8 +156,9 @@ static int sn_sender(void *arg)
 	return 0;
 }
 
-KTEST(pv_switch_nmi, "locking.pv_switch_nmi")
+static void sn_run(struct ktest_ctx *t, bool v2)
 {
+	const char *name = v2 ? "locking.pv_switch_nmi_v2" : "locking.pv_switch_nmi";
 	enum pv_backend boot = pv_lock_ops.backend;
 	unsigned int me, cpu, nthreads = 0;
 	int switches = 0, busy = 0, other = 0;
@@ -120,16 +167,20 @@ KTEST(pv_switch_nmi, "locking.pv_switch_nmi")
 
 
 	if (num_online_cpus() < 3 || !pv_backend_ops(PV_IPI)) {
-		printk("locking.pv_switch_nmi: needs 3 CPUs and the IPI backend; nothing to check\n");
+		printk("%s: needs 3 CPUs and the IPI backend; nothing to check\n", name);
 		return;
 	}
-	/* The handshake tested here is V1's (stop_machine); V2 counts NMI lock
-	 * users instead (docs/patching.md), so run this test with V1. */
+	/* V1: the handshake (NMIs stay away during a stop_machine switch).
+	 * V2: no handshake; the #BP handler counts NMI lock operations like
+	 * any other (lockop.c), and a switch may fall between an NMI's lock
+	 * and unlock. */
 	memcpy(method, lockop_method(), 3);
 	method[3] = 0;
-	lockop_set_method("v1");
+	lockop_set_method(v2 ? "v2" : "v1");
 	sn.counter = sn.got = sn.refused = sn.sent = sn.switched_under = 0;
+	sn.slow = sn.slow_switched_under = 0;
 	sn.inside = sn.overlap = sn.stop = sn.exited = 0;
+	sn.v2 = v2;
 	preempt_disable();
 	me = smp_processor_id();
 	preempt_enable();
@@ -146,14 +197,20 @@ KTEST(pv_switch_nmi, "locking.pv_switch_nmi")
 		nthreads++;
 	}
 	KTEST_EXPECT(nthreads > 0);
-	end = ktime_get_ns() + (u64)SN_SECONDS * 1000000000ULL;
-	while (ktime_get_ns() < end) {
+	end = ktime_get_ns() + (u64)(v2 ? 2 * SN_SECONDS : SN_SECONDS) * 1000000000ULL;
+	/* V2 with pv_switch_nmi.min_slow=N: also until 40 switches and N NMI
+	 * slow paths (a loaded host runs fewer of both per second), within 40 s. */
+	u64 cap = ktime_get_ns() + 40ULL * 1000000000ULL;
+
+	while (ktime_get_ns() < end ||
+	       (v2 && ktime_get_ns() < cap && min_slow &&
+		(switches < 40 || __atomic_load_n(&sn.slow, __ATOMIC_RELAXED) < (u64)min_slow))) {
 		enum pv_backend b = pv_lock_ops.backend == PV_NATIVE ? PV_IPI : PV_NATIVE;
 		int ret = pv_spinlock_switch(b);
 
 		if (ret == 0)
 			switches++;
-		else if (ret == -EBUSY)
+		else if (ret == -EBUSY || (v2 && ret == -EAGAIN))
 			busy++;
 		else
 			other++;
@@ -173,18 +230,42 @@ KTEST(pv_switch_nmi, "locking.pv_switch_nmi")
 		KTEST_EXPECT(pv_spinlock_switch(boot) == 0);
 	set_cpus_allowed_ptr(current, &cpu_possible_mask);
 	lockop_set_method(method);
-	printk("locking.pv_switch_nmi: %d switches (%d refused busy), %llu NMIs sent, %llu took the lock, "
-	       "%llu stayed away during a switch, counter %llu\n", switches, busy,
+	printk("%s: %d switches (%d refused busy or gave up), %llu NMIs sent, %llu took the lock, "
+	       "%llu stayed away during a switch, %llu switched under an NMI's lock, %llu slow-path "
+	       "acquisitions (%llu with the switch point inside their hold), counter %llu\n",
+	       name, switches, busy,
 	       (unsigned long long)sn.sent, (unsigned long long)sn.got, (unsigned long long)sn.refused,
-	       (unsigned long long)sn.counter);
-	KTEST_EXPECT_MSG(!sn.switched_under, "the backend was switched %llu times while an NMI was between "
+	       (unsigned long long)sn.switched_under, (unsigned long long)sn.slow,
+	       (unsigned long long)sn.slow_switched_under, (unsigned long long)sn.counter);
+	KTEST_EXPECT_MSG(!sn.slow_switched_under, "the switch point fell %llu times between an NMI's "
+			 "slow-path acquisition and its unlock (an old slow path not counted)",
+			 (unsigned long long)sn.slow_switched_under);
+	KTEST_EXPECT_MSG(v2 || !sn.switched_under, "the backend was switched %llu times while an NMI was between "
 			 "its lock and unlock", (unsigned long long)sn.switched_under);
 	KTEST_EXPECT_MSG(!sn.overlap, "two NMIs inside the critical section at once");
 	KTEST_EXPECT_MSG(sn.counter == sn.got, "counter %llu but %llu NMI critical sections",
 			 (unsigned long long)sn.counter, (unsigned long long)sn.got);
 	KTEST_EXPECT_MSG(other == 0, "%d switches failed with an unexpected error", other);
+	/* Every lock a PV head hashed was unhashed by its PV unlock: with
+	 * nobody waiting any more the hash is empty. An old PV slow path that
+	 * the switch did not wait for leaves its entry behind (a native unlock
+	 * of a lock marked slow). */
+	KTEST_EXPECT_MSG(pv_hash_entries_in_use() == 0, "%u PV hash entries left with no lock waited for",
+			 pv_hash_entries_in_use());
 	KTEST_EXPECT_MSG(switches >= 4, "only %d switches in %d s", switches, SN_SECONDS);
 	KTEST_EXPECT_MSG(sn.got >= 1 && sn.got + sn.refused >= 20,
 			 "only %llu NMI critical sections (%llu kept away by a switch) in %d s",
 			 (unsigned long long)sn.got, (unsigned long long)sn.refused, SN_SECONDS);
+}
+
+KTEST(pv_switch_nmi, "locking.pv_switch_nmi")
+{
+	sn_run(t, false);
+}
+
+/* The same storm against V2 switches: scenario locking-pv-switch-nmi-v2,
+ * and pvswitch-bug-nmi-count (NMI lock operations left out of the count). */
+KTEST(pv_switch_nmi_v2, "locking.pv_switch_nmi_v2")
+{
+	sn_run(t, true);
 }

@@ -144,6 +144,26 @@ class RcuOffline(unittest.TestCase):
             self.assertGreater(os.path.getsize(png), 1000)
 
 
+class PatchSteps(unittest.TestCase):
+    def test_a_batch_is_one_span_with_its_steps(self):
+        text = ("[ 1.0 C0] TRACE-BEGIN cpus=2 events=6 lost=0 tsc_khz=1\n"
+                "[ 1.0 C0] TRACE 1 10 patch_step 0 190 18446744071564000000\n"
+                "[ 1.0 C0] TRACE 1 20 patch_step 1 190 18446744071564000000\n"
+                "[ 1.0 C0] TRACE 1 30 patch_step 2 190 18446744071564000000\n"
+                "[ 1.0 C0] TRACE 1 40 patch_step 3 190 18446744071564000000\n"
+                "[ 1.0 C0] TRACE 0 50 patch_step 0 2 1\n"
+                "[ 1.0 C0] TRACE 0 60 patch_step 4 2 1\n"
+                "[ 1.0 C0] TRACE 1 70 patch_step 0 2 1\n"
+                "[ 1.0 C0] TRACE-END\n")
+        ev = trace2json.to_chrome(trace2json.parse(text))
+        spans = [(e["tid"], e["ph"]) for e in ev if e.get("name") == "text_poke_bp"]
+        self.assertEqual(spans, [(1, "B"), (1, "E"), (0, "B"), (0, "E"), (1, "B"), (1, "E")],
+                         "one span per batch, the last one closed at the end of the dump")
+        names = [e["name"] for e in ev if e["ph"] == "i"]
+        self.assertIn("patch: new tails, 190 sites", names)
+        self.assertIn("patch: gave up, old byte 0 back, 2 sites", names)
+
+
 class CommandLine(unittest.TestCase):
     def test_writes_json_and_says_so(self):
         with tempfile.TemporaryDirectory() as d:

@@ -74,6 +74,10 @@ struct text_poke_ctl {
 					   lock switch passes a lock-step sync
 					   for use inside stop_machine */
 	void *arg;
+	/* after_int3 itself has every CPU take an exception or interrupt
+	 * after the int3 step's refresh before anything depends on it (V2's
+	 * barrier): the refresh's own sync is skipped. */
+	bool after_int3_serialises;
 };
 int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr, const struct text_poke_ctl *ctl);
 
@@ -93,6 +97,10 @@ void text_patching_init(void);
 /* Patching statistics, for the shell and the benchmark. */
 struct text_poke_stats {
 	u64 pokes, syncs, batches, int3_hits, int3_hits_nmi, int3_stale;
+	/* The last batch, ns spent in: 0 setup (sort, decode), 1 int3 + sync,
+	 * 2 refresh + sync, 3 ctl->after_int3, 4 tails + sync, 5 byte 0 + sync,
+	 * 6 refresh and waiting for the handlers to leave. */
+	u64 last_phase_ns[7];
 };
 extern struct text_poke_stats text_poke_stats;
 
