@@ -18,7 +18,11 @@
 	 * return its error in `err`.
 	 *
 	 * The injected bugs (tp_bugs: TPBUG_BYTE0_FIRST, and TPBUG_SKIP_SYNC in
-	 * step_sync) are the reference's business; you may leave them out.
+	 * step_sync) are the reference's business; you may leave them out, as
+	 * well as its trace_step() events (make trace), its PHASE() timings
+	 * (pvspin flip's phase medians) and the skip of the sync after the
+	 * refresh when ctl->after_int3_serialises says after_int3 serialises
+	 * every CPU anyway (an optimisation of the V2 lock-op switch).
 	 *
 	 * Until you write it, the sites are overwritten in place, tails then
 	 * byte 0, with one sync at the end: what the SDM says is unsafe while
