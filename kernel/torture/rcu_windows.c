@@ -1,7 +1,7 @@
 /*
- * rcu_windows.c — two ktests of grace-period lengths, each built around one
- * window a broken RCU would let a reader through; they use only the public
- * RCU API (kernel/rcu is not touched).
+ * rcu_windows.c — three ktests of RCU's waits, each built around one window
+ * a broken RCU would let a reader or a callback through; they use only the
+ * public RCU API (and one hotplug debug delay).
  *
  *   rcu.reader_tick  A reader on another CPU spins 50 ms with preemption
  *                    off, so the tick interrupts it several times. A
@@ -17,10 +17,20 @@
  *                    period ends with y's reader, long before x's: a
  *                    callback numbered for it runs inside x's reader.
  *
- * Both are deterministic by construction (the readers are far longer than
- * a grace period here) and fail on the first round with the bug. Needs 2 CPUs (reader_tick) and 3
- * (cb_full_gp); scenario rcu-windows-smp4.
+ *   rcu.barrier_dead A CPU taken down with callbacks queued (a reader on
+ *                    another CPU holds their grace period open) is out of
+ *                    RCU's books before its callbacks migrate;
+ *                    cpuhp.migrate_delay_ms (set to 300 ms here) keeps
+ *                    them on the dead CPU's list meanwhile. An rcu_barrier()
+ *                    called in that window must wait for them too: once it
+ *                    returns, every one of them has run.
+ *
+ * All three are deterministic by construction (the readers and the delay are
+ * far longer than a grace period here) and fail on the first round with the
+ * bug. Needs 2 CPUs (reader_tick) and 3 (cb_full_gp, barrier_dead); scenario
+ * rcu-windows-smp4.
  */
+#include <grace/cpuhotplug.h>
 #include <grace/cpumask.h>
 #include <grace/delay.h>
 #include <grace/kthread.h>
@@ -183,4 +193,97 @@ KTEST(rcu_cb_full_gp, "rcu.cb_full_gp")
 	KTEST_EXPECT_MSG(early == 0, "%d of %d callbacks ran while a reader begun before their call_rcu() "
 			 "was still inside: they waited only for the grace period already running",
 			 early, rounds);
+}
+
+#define BD_CBS 10
+
+static struct {
+	struct rcu_head head[BD_CBS];
+	int queued, ran;
+} bd;
+
+static void bd_cb(struct rcu_head *h)
+{
+	(void)h;
+	__atomic_add_fetch(&bd.ran, 1, __ATOMIC_RELEASE);
+}
+
+static int bd_queue(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < BD_CBS; i++)
+		call_rcu(&bd.head[i], bd_cb);
+	__atomic_store_n(&bd.queued, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static struct {
+	unsigned int cpu;
+	int ret, done;
+} bd_down;
+
+static int bd_remove(void *arg)
+{
+	(void)arg;
+	bd_down.ret = remove_cpu(bd_down.cpu);
+	__atomic_store_n(&bd_down.done, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+KTEST(rcu_barrier_dead, "rcu.barrier_dead")
+{
+	unsigned int cpus[NR_CPUS], n = rw_others(cpus, NR_CPUS);
+	int saved = cpuhp_migrate_delay_ms, ran_at_return;
+	u64 deadline;
+
+	if (n < 2) {
+		printk("rcu.barrier_dead: needs 3 CPUs; nothing to check\n");
+		return;
+	}
+	unsigned int dead = cpus[n - 1], holder = cpus[0];
+	struct task_struct *r = rw_start(&rw_x, holder, "rcuw/x");
+
+	KTEST_EXPECT(r != NULL);
+	if (!r)
+		return;
+	bd.queued = bd.ran = 0;
+	bd_down.cpu = dead;
+	bd_down.done = 0;
+	/* A 100 ms reader holds the callbacks' grace period open. */
+	rw_x.ms = 100;
+	__atomic_store_n(&rw_x.go, 1, __ATOMIC_RELEASE);
+	rw_wait(&rw_x.inside, 1);
+	struct task_struct *q = kthread_create(bd_queue, NULL, "rcuw/q");
+
+	KTEST_EXPECT(q != NULL);
+	if (q) {
+		kthread_bind(q, dead);
+		wake_up_process(q);
+	}
+	rw_wait(&bd.queued, 1);
+	cpuhp_migrate_delay_ms = 300;
+	struct task_struct *d = kthread_run(bd_remove, NULL, "rcuw/down");
+
+	KTEST_EXPECT(d != NULL);
+	deadline = ktime_get_ns() + 3000000000ULL;
+	while (d && rcu_cpu_online(dead) && ktime_get_ns() < deadline)
+		cpu_relax();
+	KTEST_EXPECT_MSG(!rcu_cpu_online(dead), "CPU %u did not leave RCU's books in 3 s", dead);
+	/* Out of the books, its callbacks not migrated yet (300 ms). */
+	rcu_barrier();
+	ran_at_return = __atomic_load_n(&bd.ran, __ATOMIC_ACQUIRE);
+	rw_wait(&bd_down.done, 1);
+	cpuhp_migrate_delay_ms = saved;
+	KTEST_EXPECT_MSG(bd_down.ret == 0, "remove_cpu(%u) failed (%d)", dead, bd_down.ret);
+	if (bd_down.ret == 0)
+		KTEST_EXPECT_MSG(add_cpu(dead) == 0, "add_cpu(%u) failed", dead);
+	rw_wait(&rw_x.left, 1);
+	kthread_stop(r);
+	rcu_barrier();
+	printk("rcu.barrier_dead: CPU %u went down with %d callbacks queued; rcu_barrier() called in the "
+	       "window returned with %d of them run (all %d later)\n", dead, BD_CBS, ran_at_return,
+	       __atomic_load_n(&bd.ran, __ATOMIC_ACQUIRE));
+	KTEST_EXPECT_MSG(ran_at_return == BD_CBS, "rcu_barrier() returned with %d of the %d callbacks of "
+			 "CPU %u (out of RCU's books, not yet migrated) run", ran_at_return, BD_CBS, dead);
+	KTEST_EXPECT(__atomic_load_n(&bd.ran, __ATOMIC_ACQUIRE) == BD_CBS);
 }
