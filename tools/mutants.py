@@ -116,11 +116,15 @@ def make_scratch(src):
         shutil.copy2(a, b)
 
 
-def quick_items(src):
-    rc, out = run([sys.executable, "tests/run_scenarios.py", "--list", "--set", "quick"], src)
+def list_items(src, which):
+    rc, out = run([sys.executable, "tests/run_scenarios.py", "--list", "--set", which], src)
     if rc:
-        sys.exit("mutants: cannot list the quick set:\n" + out)
+        sys.exit("mutants: cannot list the %s set:\n" % which + out)
     return [line.split()[0] for line in out.splitlines() if line.strip()]
+
+
+def quick_items(src):
+    return list_items(src, "quick")
 
 
 def main():
@@ -145,6 +149,7 @@ def main():
     print("mutants: %d mutants; scratch copy %s" % (len(patches), src), flush=True)
     make_scratch(src)
     items = quick_items(src)
+    every_item = list_items(src, "all")
     results = []
     for patch in patches:
         name = os.path.basename(patch)[:-6]
@@ -160,6 +165,14 @@ def main():
         if equivalent and not args.run_equivalent:
             print("%-10s %-32s %s (not run, not counted)" % ("equivalent", name, equivalent), flush=True)
             results.append((name, "equivalent", None, False))
+            continue
+        # A catcher that names no item would "fail" as an unknown name: a
+        # false catch. Refuse the mutant instead.
+        unknown = [g for g in catch if not any(fnmatch.fnmatch(i, g) for i in every_item)]
+        if unknown:
+            print("%-10s %-32s catch: names no scenario or unit test: %s"
+                  % ("invalid", name, " ".join(unknown)), flush=True)
+            results.append((name, "invalid", None, False))
             continue
         # --fuzz=0: a hunk whose context moved must not land somewhere else.
         rc, out = run(["patch", "-p1", "--dry-run", "--fuzz=0", "-s", "-f", "-i", patch], src, log)
@@ -186,8 +199,8 @@ def main():
             expected = [i for i in items if any(fnmatch.fnmatch(i, g) for g in catch)]
             # Expected catchers may be outside the quick set (long scenarios).
             for g in catch:
-                if not any(fnmatch.fnmatch(i, g) for i in items) and "*" not in g:
-                    expected.append(g)
+                if not any(fnmatch.fnmatch(i, g) for i in items):
+                    expected += [i for i in every_item if fnmatch.fnmatch(i, g) and i not in expected]
             order = expected + ([] if args.catchers_only else [i for i in items if i not in expected])
             caught_by = None
             ran = 0
