@@ -177,6 +177,10 @@ static void pv_kick(int cpu)
 		return;   /* INJECTED BUG: the kick is lost */
 	lock_trace(TRACE_PV_KICK, cpu, 0, 0);
 	pv_lock_ops.kick(cpu);
+	/* Torture: the kicked CPU runs on while we are held up here (a vCPU
+	 * preempted right after its kick); whatever we still touch after the
+	 * kick, it may have taken, released and freed (ktest locking.reuse). */
+	lock_race_delay();
 }
 
 static inline void pv_init_node(struct mcs_node *node)

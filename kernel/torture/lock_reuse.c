@@ -18,8 +18,10 @@
  * poison pattern, waits, checks the pattern, then initialises a fresh lock
  * for the next round. Any store A's unlock makes after its release lands in
  * the poison; qspinlock.race_delay_us stretches the PV slow unlock after its
- * kick, so that the kicked B can get there first. A round that does not
- * finish within 2 s (a lost wake-up) is a failure too.
+ * kick (also inside pv_kick(), right after the kick itself), so that the
+ * kicked B can get there first. It runs 2 s and at least LR_MIN_ROUNDS
+ * rounds in all (at most 4 s more). A round that does not finish within
+ * 2 s (a lost wake-up) is a failure too.
  *
  * The hash entry is the other thing the unlocker must be done with before
  * its release: every other round B waits with interrupts off, so under a PV
@@ -69,6 +71,17 @@ struct lr_pair {
 };
 
 static struct lr_pair lr_pairs[LR_MAX_PAIRS];
+
+#define LR_MIN_ROUNDS 1000   /* in all pairs together */
+
+static u64 lr_total_rounds(unsigned int npairs)
+{
+	u64 n = 0;
+
+	for (unsigned int i = 0; i < npairs; i++)
+		n += READ_ONCE(lr_pairs[i].rounds);
+	return n;
+}
 
 
 static void lr_wait_phase(struct lr_pair *p, int want)
@@ -178,7 +191,12 @@ KTEST(locking_reuse, "locking.reuse")
 	end = ktime_get_ns() + (u64)LR_SECONDS * 1000000000ULL;
 	bool stuck = false;
 
-	while (ktime_get_ns() < end && !stuck) {
+	/* At least LR_MIN_ROUNDS rounds (a loaded host gives few in 2 s; a late
+	 * store shows in a few percent of rounds), at most 4 s more. */
+	u64 hard_end = end + 4000000000ULL;
+
+	while (!stuck && ktime_get_ns() < hard_end &&
+	       (ktime_get_ns() < end || lr_total_rounds(npairs) < LR_MIN_ROUNDS)) {
 		msleep(20);
 		for (unsigned int i = 0; i < npairs; i++) {
 			u64 r = READ_ONCE(lr_pairs[i].rounds);
