@@ -79,7 +79,11 @@ static void sn_nmi(struct pt_regs *regs)
 		WRITE_ONCE(sn.overlap, 1);
 	u64 v = sn.counter;      /* a non-atomic increment: a second CPU inside loses one */
 
-	udelay(2);
+	/* Inside while a switch is on (only an NMI that was already inside
+	 * when the flag went up may be, and stop_machine waits for it): stay
+	 * 200 us, so that a user the flag failed to keep out straddles the
+	 * moment the backend changes. */
+	udelay(__atomic_load_n(&pv_switch_in_progress, __ATOMIC_SEQ_CST) ? 200 : 2);
 	sn.counter = v + 1;
 	__atomic_sub_fetch(&sn.inside, 1, __ATOMIC_SEQ_CST);
 	spin_unlock(&sn_lock);
