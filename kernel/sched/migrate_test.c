@@ -1,6 +1,11 @@
 /*
- * migrate_test.c — ktest "sched.migrate_race": nobody acts on a task that is
- * in transit between two runqueues.
+ * migrate_test.c — ktests of the wake-up/migration windows:
+ * "sched.migrate_race" (below) and "sched.wake_running" (at the end: a
+ * wake-up between set_current_state() and schedule() does not queue a
+ * running task).
+ *
+ * sched.migrate_race: nobody acts on a task that is in transit between two
+ * runqueues.
  *
  * The property: a move (move_task_unlock) detaches the task under the old
  * runqueue's lock — on_rq = MIGRATING, p->cpu = the new CPU — drops that
@@ -24,6 +29,7 @@
  */
 #include <asm/cpu.h>
 #include <grace/cpumask.h>
+#include <grace/delay.h>
 #include <grace/ktest.h>
 #include <grace/kthread.h>
 #include <grace/printk.h>
@@ -165,4 +171,123 @@ KTEST(sched_migrate_race, "sched.migrate_race")
 			 not_home, mr.c);
 	KTEST_EXPECT_MSG(mr.in_transit * 2 >= rounds, "the helper met the task in transit in only %d of "
 			 "%d rounds", mr.in_transit, rounds);
+}
+
+/*
+ * ktest "sched.wake_running": a wake-up that lands between
+ * set_current_state() and schedule() only sets the task running again; it
+ * must not queue it (it is running, so it is on no queue: a second queueing
+ * links its run_list twice). The sleeper announces itself and spins 50 us
+ * before schedule(), a waker on another CPU wakes it in that window, and the
+ * sleeper checks, interrupts off, that its run_list is still empty — the
+ * invariant of every running task.
+ */
+#define WR_ROUNDS 200
+
+static struct {
+	int armed, woken;     /* round numbers */
+	int queued_running, hit;
+} wr;
+
+static int wr_sleeper(void *arg)
+{
+	(void)arg;
+	for (int r = 1; r <= WR_ROUNDS && !kthread_should_stop(); r++) {
+		set_current_state(TASK_UNINTERRUPTIBLE);
+		__atomic_store_n(&wr.armed, r, __ATOMIC_SEQ_CST);
+		udelay(200);
+		unsigned long flags = local_irq_save();
+
+		bool bad = false;
+
+		if (__atomic_load_n(&wr.woken, __ATOMIC_ACQUIRE) == r) {
+			wr.hit++;
+			bad = !list_empty(&current->run_list);
+		}
+		if (bad) {
+			/* Take ourselves off the queue again and stop: schedule()
+			 * would link run_list a second time and wreck the queue
+			 * (with this bug the kernel hung before printing). */
+			struct rq *rq = this_rq();
+
+			wr.queued_running++;
+			spin_lock(&rq->lock);
+			if (!list_empty(&current->run_list)) {
+				list_del_init(&current->run_list);
+				rq->nr_queued--;
+			}
+			spin_unlock(&rq->lock);
+			__set_current_state(TASK_RUNNING);
+			local_irq_restore(flags);
+			__atomic_store_n(&wr.woken, WR_ROUNDS, __ATOMIC_RELEASE);
+			break;
+		}
+		local_irq_restore(flags);
+		schedule();   /* does not sleep once woken */
+		/* If the waker came late, it wakes us from here. */
+	}
+	while (!kthread_should_stop())
+		msleep(1);
+	return 0;
+}
+
+static int wr_waker(void *arg)
+{
+	struct task_struct *s = arg;
+	int seen = 0;
+
+	while (!kthread_should_stop()) {
+		int r = __atomic_load_n(&wr.armed, __ATOMIC_SEQ_CST);
+
+		if (r == seen) {
+			cpu_relax();
+			continue;
+		}
+		seen = r;
+		wake_up_process(s);
+		__atomic_store_n(&wr.woken, r, __ATOMIC_RELEASE);
+		if (r == WR_ROUNDS)
+			break;
+	}
+	while (!kthread_should_stop())
+		msleep(1);
+	return 0;
+}
+
+KTEST(sched_wake_running, "sched.wake_running")
+{
+	unsigned int cpus[2], n = 0, cpu;
+
+	for_each_online_cpu(cpu)
+		if (n < 2)
+			cpus[n++] = cpu;
+	if (n < 2) {
+		printk("sched.wake_running: one CPU: nothing to check\n");
+		return;
+	}
+	wr.armed = wr.woken = wr.queued_running = wr.hit = 0;
+	struct task_struct *s = kthread_create(wr_sleeper, NULL, "wakerun/s");
+	struct task_struct *w = s ? kthread_create(wr_waker, s, "wakerun/w") : NULL;
+
+	KTEST_EXPECT(s && w);
+	if (!s || !w)
+		return;
+	kthread_bind(s, cpus[0]);
+	kthread_bind(w, cpus[1]);
+	wake_up_process(w);
+	wake_up_process(s);
+	u64 deadline = ktime_get_ns() + 10000000000ULL;
+
+	while (__atomic_load_n(&wr.woken, __ATOMIC_ACQUIRE) < WR_ROUNDS && ktime_get_ns() < deadline)
+		msleep(5);
+	kthread_stop(w);
+	wake_up_process(s);
+	kthread_stop(s);
+	printk("sched.wake_running: %d rounds, %d woken between set_current_state and schedule, "
+	       "%d of them queued while running\n", WR_ROUNDS, wr.hit, wr.queued_running);
+	KTEST_EXPECT_MSG(wr.queued_running == 0, "%d wake-ups queued a task that was running (between "
+			 "set_current_state() and schedule())", wr.queued_running);
+	if (!wr.queued_running)
+		KTEST_EXPECT_MSG(wr.hit * 4 >= WR_ROUNDS, "only %d of %d wake-ups landed in the window",
+				 wr.hit, WR_ROUNDS);
 }
