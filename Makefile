@@ -280,6 +280,9 @@ gdb: $(BUILD)/.deps-ok
 SCENARIO   ?=
 TRACE_ARGS ?=
 TRACE_LAST_MS ?=
+TRACE_FROM_MS ?=
+TRACE_TO_MS ?=
+TRACE_FOCUS ?=
 PLOT_PYTHON := $(if $(wildcard /usr/bin/python3),/usr/bin/python3,$(PYTHON))
 trace: $(BUILD)/.deps-ok all
 	@test -n "$(SCENARIO)" || { echo "make trace: say which, e.g. make trace SCENARIO=trace-hotplug"; exit 2; }
@@ -288,7 +291,9 @@ trace: $(BUILD)/.deps-ok all
 	@mkdir -p $(BUILD)/trace
 	@$(PLOT_PYTHON) tools/trace2json.py $(BUILD)/test-logs/$(SCENARIO).log --title "$(SCENARIO)" \
 		-o $(BUILD)/trace/$(SCENARIO).json --png $(BUILD)/trace/$(SCENARIO).png \
-		$(if $(TRACE_LAST_MS),--last-ms $(TRACE_LAST_MS))
+		$(if $(TRACE_LAST_MS),--last-ms $(TRACE_LAST_MS)) \
+		$(if $(TRACE_FROM_MS),--from-ms $(TRACE_FROM_MS)) $(if $(TRACE_TO_MS),--to-ms $(TRACE_TO_MS)) \
+		$(if $(TRACE_FOCUS),--focus $(TRACE_FOCUS))
 
 # Labs (tools/lab.py, docs/labs/): the reference implementation is the
 # kernel itself; a lab's starting state replaces one marked region of it.

@@ -205,7 +205,8 @@ def judge(expect, status, timed_out, lines, timeout, expect_output=(), forbid_ou
 VERBATIM_KEYS = {"args", "expect_output", "forbid_output", "allow_output", "qemu_args"}
 REPEAT_KEYS = {"expect_output", "forbid_output", "allow_output"}
 SIMPLE_KEYS = {"machine", "firmware", "smp", "memory", "timeout", "expect", "set",
-               "requires", "type", "gdb_script", "cpu", "build", "accel", "points", "lab"}
+               "requires", "type", "gdb_script", "cpu", "build", "accel", "points", "lab",
+               "selftest"}
 REQUIREMENTS = {"kvm"}
 # Kernel images a scenario can boot: build subdirectory and make variables.
 #   release  what `make` builds (-O2)
@@ -427,6 +428,10 @@ def apply_entries(it, entries, binding):
                     raise ValueError("accel must be tcg (a TCG-only behaviour); "
                                      "for KVM write `requires: kvm`")
                 it.accel = value
+            elif key == "selftest":
+                if value not in ("yes", "no"):
+                    raise ValueError("selftest must be yes or no (a lab check `make test` skips)")
+                it.selftest = value
             elif key == "qemu_args":
                 it.qemu_args += shlex.split(value)
             else:

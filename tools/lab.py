@@ -23,6 +23,14 @@ and one region of kernel source between two marker comments:
     ... the reference implementation: what the student writes ...
     /* <<< LAB NAME */
 
+A lab whose exercise spans files has several regions, each with a part name
+(`>>> LAB NAME:PART ...`, `<<< LAB NAME:PART`) and its own start-PART.c or
+start-PART.subst.
+
+A check with `selftest: no` counts in `make grade` but is not run by the
+selftest (an exhaustive check too slow for `make test`); the selftest
+says how many points it left out.
+
 The reference implementation is the kernel itself: `start` saves the region in
 .lab/ and puts start.c in its place, `restore` puts it back, so no second copy
 of the kernel exists to rot. The grader runs every check (QEMU under TCG,
@@ -57,38 +65,71 @@ STATE = os.path.join(ROOT, ".lab")
 SOURCE_DIRS = ("arch", "kernel", "mm", "drivers", "lib", "include", "boot")
 
 
-def begin_marker(name):
-    return re.compile(r"^[ \t]*/\* >>> LAB %s\b.*\*/[ \t]*\n" % re.escape(name), re.M)
+def begin_marker(name, part=None):
+    """The begin marker of NAME's region PART; with part None, of any part:
+    group 1 is the part name (None for a lab with a single region)."""
+    tag = re.escape(name) + (":" + re.escape(part) if part else r"(?::([\w-]+))?" if part is None else "")
+    return re.compile(r"^[ \t]*/\* >>> LAB %s(?=[ \t]|\*/).*\*/[ \t]*\n" % tag, re.M)
 
 
-def end_marker(name):
-    return re.compile(r"^[ \t]*/\* <<< LAB %s \*/[ \t]*\n" % re.escape(name), re.M)
+def end_marker(name, part=None):
+    tag = re.escape(name) + (":" + re.escape(part) if part else "")
+    return re.compile(r"^[ \t]*/\* <<< LAB %s \*/[ \t]*\n" % tag, re.M)
 
 
 def labs():
     return sorted(d for d in os.listdir(LABS) if os.path.isdir(os.path.join(LABS, d)))
 
 
-def find_region(tree, name):
-    """(path, text, start, end): the region's interior is text[start:end]."""
-    found = []
+def source_files(tree):
     for top in SOURCE_DIRS:
         for dirpath, _, files in os.walk(os.path.join(tree, top)):
-            for f in files:
-                if not f.endswith((".c", ".h", ".asm")):
-                    continue
-                path = os.path.join(dirpath, f)
-                with open(path, encoding="utf-8") as fh:
-                    text = fh.read()
-                b = begin_marker(name).search(text)
-                if b:
-                    e = end_marker(name).search(text, b.end())
-                    if not e:
-                        raise SystemExit("lab: %s: LAB %s has no end marker" % (path, name))
-                    found.append((path, text, b.end(), e.start()))
-    if len(found) != 1:
-        raise SystemExit("lab: LAB %s: %d marked regions in the tree, expected 1" % (name, len(found)))
-    return found[0]
+            for f in sorted(files):
+                if f.endswith((".c", ".h", ".asm")):
+                    yield os.path.join(dirpath, f)
+
+
+def find_regions(tree, name):
+    """[(path, part)]: every marked region of lab NAME, part None for a lab
+    with one unnamed region. Each part exactly once, every begin with its end."""
+    found = []
+    for path in source_files(tree):
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        for b in begin_marker(name).finditer(text):
+            part = b.group(1)
+            if not end_marker(name, part or "").search(text, b.end()):
+                raise SystemExit("lab: %s: LAB %s has no end marker"
+                                 % (path, name + (":" + part if part else "")))
+            found.append((path, part))
+    parts = [p for _, p in found]
+    if not found or len(set(parts)) != len(parts) or (None in parts and len(parts) > 1):
+        raise SystemExit("lab: LAB %s: %d marked regions in the tree (%s), expected one, "
+                         "or parts with distinct names" % (name, len(found),
+                                                           ", ".join(p or "unnamed" for p in parts)))
+    return found
+
+
+def locate(path, name, part):
+    """(text, start, end): region PART's interior is text[start:end]."""
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    b = begin_marker(name, part or "").search(text)
+    e = end_marker(name, part or "").search(text, b.end())
+    return text, b.end(), e.start()
+
+
+def find_region(tree, name):
+    """(path, text, start, end) of a lab with a single region."""
+    regions = find_regions(tree, name)
+    if len(regions) != 1:
+        raise SystemExit("lab: LAB %s has %d regions, expected 1" % (name, len(regions)))
+    path, part = regions[0]
+    return (path,) + locate(path, name, part)
+
+
+def suffix(part):
+    return "-" + part if part else ""
 
 
 def substitute(region, subst_path):
@@ -111,16 +152,24 @@ def substitute(region, subst_path):
 
 
 def apply_start(tree, name):
-    path, text, s, e = find_region(tree, name)
-    subst = os.path.join(LABS, name, "start.subst")
-    if os.path.exists(subst):
-        stub = substitute(text[s:e], subst)
-    else:
-        with open(os.path.join(LABS, name, "start.c"), encoding="utf-8") as f:
-            stub = f.read()
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text[:s] + stub + text[e:])
-    return path, text[s:e]
+    """Put every region of NAME into its starting state; [(path, part, original)]."""
+    done = []
+    for path, part in find_regions(tree, name):
+        text, s, e = locate(path, name, part)
+        subst = os.path.join(LABS, name, "start%s.subst" % suffix(part))
+        if os.path.exists(subst):
+            stub = substitute(text[s:e], subst)
+        else:
+            start = os.path.join(LABS, name, "start%s.c" % suffix(part))
+            if not os.path.exists(start):
+                raise SystemExit("lab: %s: region %s has neither %s nor %s" % (
+                    name, part or "(unnamed)", os.path.basename(start), os.path.basename(subst)))
+            with open(start, encoding="utf-8") as f:
+                stub = f.read()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text[:s] + stub + text[e:])
+        done.append((path, part, text[s:e]))
+    return done
 
 
 def cmd_start(name):
@@ -129,14 +178,16 @@ def cmd_start(name):
     active = active_lab()
     if active:
         raise SystemExit("lab: lab %s is active; `make lab LAB=none` first" % active)
-    path, original = apply_start(ROOT, name)
+    done = apply_start(ROOT, name)
     os.makedirs(STATE, exist_ok=True)
-    with open(os.path.join(STATE, "original.c"), "w", encoding="utf-8") as f:
-        f.write(original)
+    for _, part, original in done:
+        with open(os.path.join(STATE, "original%s.c" % suffix(part)), "w", encoding="utf-8") as f:
+            f.write(original)
+    paths = sorted({os.path.relpath(p, ROOT) for p, _, _ in done})
     with open(os.path.join(STATE, "active"), "w") as f:
-        f.write("%s\n%s\n" % (name, os.path.relpath(path, ROOT)))
+        f.write("%s\n%s\n" % (name, "\n".join(paths)))
     print("lab: %s is ready in %s: read docs/labs/%s/README.md; `make grade LAB=%s` grades it; "
-          "`make lab LAB=none` puts the reference back" % (name, os.path.relpath(path, ROOT), name, name))
+          "`make lab LAB=none` puts the reference back" % (name, ", ".join(paths), name, name))
 
 
 def active_lab():
@@ -152,17 +203,19 @@ def cmd_restore():
     if not name:
         print("lab: no lab is active; the tree holds the reference implementation")
         return
-    path, text, s, e = find_region(ROOT, name)
-    with open(os.path.join(STATE, "original.c"), encoding="utf-8") as f:
-        original = f.read()
-    keep = os.path.join(STATE, "%s-yours.c" % name)
-    with open(keep, "w", encoding="utf-8") as f:
-        f.write(text[s:e])   # the student's version, in case they want it back
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text[:s] + original + text[e:])
+    for path, part in find_regions(ROOT, name):
+        text, s, e = locate(path, name, part)
+        with open(os.path.join(STATE, "original%s.c" % suffix(part)), encoding="utf-8") as f:
+            original = f.read()
+        keep = os.path.join(STATE, "%s%s-yours.c" % (name, suffix(part)))
+        with open(keep, "w", encoding="utf-8") as f:
+            f.write(text[s:e])   # the student's version, in case they want it back
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text[:s] + original + text[e:])
+        os.unlink(os.path.join(STATE, "original%s.c" % suffix(part)))
+        print("lab: %s restored to the reference in %s (your version is in %s)"
+              % (name, os.path.relpath(path, ROOT), os.path.relpath(keep, ROOT)))
     os.unlink(os.path.join(STATE, "active"))
-    print("lab: %s restored to the reference in %s (your version is in %s)"
-          % (name, os.path.relpath(path, ROOT), os.path.relpath(keep, ROOT)))
 
 
 def checks(name):
@@ -171,6 +224,7 @@ def checks(name):
         it = rs.parse_scenario(path)
         it.name = "%s:%s" % (name, it.name)
         it.points = int(getattr(it, "points", 0) or 0)
+        it.in_selftest = getattr(it, "selftest", "yes") != "no"
         items.append(it)
     if not items:
         raise SystemExit("lab: %s has no checks" % name)
@@ -185,7 +239,9 @@ def evidence(it, logdir):
     for rx in it.expect_output:
         m = next((ln for ln in lines if re.search(rx, ln)), None)
         out.append("    GOOD    %s" % rs.short(m) if m else "    MISSING %s" % rx)
-    bad = [ln for ln in lines if rs.VERDICT_FAIL.search(ln) or any(rx.search(ln) for _, rx in rs.BADNESS)]
+    forbid = [re.compile(rx) for rx in getattr(it, "forbid_output", [])]
+    bad = [ln for ln in lines if rs.VERDICT_FAIL.search(ln) or any(rx.search(ln) for _, rx in rs.BADNESS)
+           or any(rx.search(ln) for rx in forbid)]
     for ln in bad[:6]:
         out.append("    BAD     %s" % rs.short(ln))
     if not lines:
@@ -207,11 +263,13 @@ def build(tree, build_dir, quiet=True):
     return p.returncode == 0
 
 
-def grade(name, tree=ROOT, build_dir=None, jobs=2, label="", until_fail=False):
+def grade(name, tree=ROOT, build_dir=None, jobs=2, label="", until_fail=False, selftest=False):
     """Build `tree`, run the checks; returns (score, total), score None if
-    the tree does not build."""
+    the tree does not build. selftest: only the checks make test runs."""
     build_dir = build_dir or os.path.join(tree, "build")
     items = checks(name)
+    if selftest:
+        items = [i for i in items if i.in_selftest]
     total = sum(i.points for i in items)
     print("== grade %s%s (%d checks, %d points)" % (name, label, len(items), total), flush=True)
     if not build(tree, build_dir):
@@ -262,7 +320,8 @@ def selftest(name):
     ref_build = os.path.join(ROOT, "build")
     # One check at a time: selftest runs as one item among make test's jobs,
     # and must not double the machine's load.
-    s_ref, total = grade(name, ROOT, ref_build, jobs=1, label=" on the reference")
+    s_ref, total = grade(name, ROOT, ref_build, jobs=1, label=" on the reference", selftest=True)
+    left_out = [i for i in checks(name) if not i.in_selftest]
     # Starting state: a scratch copy of the sources, seeded with the
     # reference objects so that make compiles only what start.c touches.
     scratch = os.path.join(ROOT, "build", "lab-selftest", name)
@@ -283,16 +342,19 @@ def selftest(name):
     for f in (".deps-ok",):
         if os.path.exists(os.path.join(ref_build, f)):
             shutil.copy2(os.path.join(ref_build, f), os.path.join(sb, f))
-    path, _ = apply_start(scratch, name)
+    apply_start(scratch, name)
     s_start, _ = grade(name, scratch, sb, jobs=1, label=" on the starting state (until a check fails)",
-                       until_fail=True)
+                       until_fail=True, selftest=True)
     if s_ref is None or s_start is None:
         print("TEST lab.%s: FAIL the %s does not build (a starting state must build: "
               "a commented stub)" % (name, "reference" if s_ref is None else "starting state"))
         return 1
     ok = s_ref == total and s_start < total
-    print("TEST lab.%s: %s reference %d/%d, starting state %d/%d" % (
-        name, "PASS" if ok else "FAIL", s_ref, total, s_start, total))
+    print("TEST lab.%s: %s reference %d/%d, starting state %d/%d%s" % (
+        name, "PASS" if ok else "FAIL", s_ref, total, s_start, total,
+        " (%d more points in %d check(s) only `make grade` runs: %s)" % (
+            sum(i.points for i in left_out), len(left_out), ", ".join(i.name for i in left_out))
+        if left_out else ""))
     if ok:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0 if ok else 1
@@ -305,8 +367,11 @@ def main(argv=None):
     ns = p.parse_args(argv)
     if ns.command == "list":
         for n in labs():
-            with open(os.path.join(LABS, n, "README.md"), encoding="utf-8") as f:
-                title = f.readline().lstrip("# ").strip()
+            try:
+                with open(os.path.join(LABS, n, "README.md"), encoding="utf-8") as f:
+                    title = f.readline().lstrip("# ").strip()
+            except OSError:
+                title = "(no handout: docs/labs/%s/README.md is missing)" % n
             print("%-22s %s" % (n, title))
         return 0
     if ns.command == "restore" or (ns.command == "start" and ns.name == "none"):

@@ -159,6 +159,9 @@ def to_chrome(d):
         elif name == "rcu_gp_end":
             if gp_open.pop(a, None) is not None:
                 out.append({"pid": 0, "tid": rcu_tid, "ph": "E", "ts": t, "name": "GP %d" % a})
+        elif name == "rcu_qs":
+            out.append(dict(base, ph="i", s="t", name="QS for GP %d%s" % (
+                a, " (reported going offline)" if c else ""), args={"gp": a, "cpu": b}))
         else:
             out.append(dict(base, ph="i", s="t", name=name, args={"a": a, "b": b, "c": c}))
     # Close what the dump cut off, so every B has its E.
@@ -171,7 +174,33 @@ def to_chrome(d):
     return out
 
 
-def write_png(d, path, title="", last_ms=None):
+def focus_window(d, what):
+    """(from_ms, to_ms) of the moment `what` names, or None if the trace has none.
+
+    rcu-offline: a CPU going offline reports its own quiescent state (rcu_qs
+    with c = 1) while a grace period waits for it; the window opens 5 ms
+    before that grace period began (or the CPU began its way down, if
+    earlier) and closes 15 ms after the report.
+    """
+    if what != "rcu-offline" or not d.events:
+        return None
+    t0 = d.events[0][1]
+    gp_start, walk_start, prev_up = {}, {}, {}
+    for cpu, ts, name, a, b, c in d.events:
+        if name == "rcu_gp_start":
+            gp_start[a] = ts
+        elif name == "cpuhp_step":
+            up = bool(c & 1)
+            if not up and prev_up.get(a, True):
+                walk_start[a] = ts      # this CPU starts walking down
+            prev_up[a] = up
+        elif name == "rcu_qs" and c and a in gp_start:
+            begin = min(gp_start[a], walk_start.get(b, gp_start[a]))
+            return ((begin - t0) / 1e6 - 5.0, (ts - t0) / 1e6 + 15.0)
+    return None
+
+
+def write_png(d, path, title="", last_ms=None, window=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -181,7 +210,7 @@ def write_png(d, path, title="", last_ms=None):
     t0 = d.events[0][1]
     ms = lambda ns: (ns - t0) / 1e6   # noqa: E731
     tend = ms(d.events[-1][1])
-    fig, ax = plt.subplots(figsize=(12, 1.2 + 0.9 * max(d.cpus, 1)))
+    fig, ax = plt.subplots(figsize=(14, 1.2 + 0.9 * max(d.cpus, 1)))
     top = max(d.states) if d.states else 40
     online = next((n for n, s in d.states.items() if s == "online"), top)
     # Hotplug state per CPU: a step line in that CPU's band (0 = offline,
@@ -225,6 +254,9 @@ def write_png(d, path, title="", last_ms=None):
             firsts.setdefault(cpu, ts)
         complete = ms(max(firsts.values()))
     heads, start = {}, max(complete, tend - last_ms if last_ms else 0.0)
+    stop = tend
+    if window:
+        start, stop = max(start, window[0]), min(tend, window[1])
     for cpu, ts, name, a, b, c in d.events:
         if name == "lock_handover":
             heads.setdefault(b, []).append((cpu, ts))
@@ -239,19 +271,38 @@ def write_png(d, path, title="", last_ms=None):
         if name == "rcu_gp_start":
             gp[a] = ts
         elif name == "rcu_gp_end" and a in gp:
-            ax.axvspan(ms(gp.pop(a)), ms(ts), color="tab:green", alpha=0.12)
+            g0 = ms(gp.pop(a))
+            # Back-to-back GPs: alternate the shade and label each one.
+            ax.axvspan(g0, ms(ts), color="tab:green", alpha=0.10 if a % 2 else 0.22, linewidth=0)
+            if start <= g0 <= stop:
+                ax.text(g0, d.cpus - 0.02, " GP %d" % a, fontsize=7, va="top", color="darkgreen")
+    # Quiescent-state reports: a tick on the reporting CPU's band; a cross
+    # where a CPU going offline reported for itself on its way out.
+    qs = [(ms(ts), cpu + 0.5) for cpu, ts, name, a, b, c in d.events if name == "rcu_qs" and not c]
+    gone = [(ms(ts), cpu + 0.5) for cpu, ts, name, a, b, c in d.events if name == "rcu_qs" and c]
+    if qs:
+        ax.plot([x for x, _ in qs], [y for _, y in qs], linestyle="none", marker="|", markersize=9,
+                color="tab:green")
+    if gone:
+        ax.plot([x for x, _ in gone], [y for _, y in gone], linestyle="none", marker="X",
+                markersize=9, color="black")
     ax.set_yticks([c + 0.4 for c in range(d.cpus)])
     ax.set_yticklabels(["CPU %d" % c for c in range(d.cpus)])
     ax.set_xlabel("ms since the first traced event")
-    ax.set_xlim(start, max(tend, 0.001))
+    ax.set_xlim(start, max(stop, start + 0.001))
     ax.set_ylim(-0.1, d.cpus)
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     ax.legend(handles=[Patch(color="tab:blue", label="hotplug state (band top: online)"),
                        Patch(color="tab:orange", label="lock wait"),
                        Patch(color="tab:red", label="PV halt"),
                        Patch(color="tab:green", alpha=0.3, label="RCU grace period"),
+                       Line2D([], [], color="tab:green", marker="|", linestyle="none",
+                              label="quiescent state reported"),
+                       Line2D([], [], color="black", marker="X", linestyle="none",
+                              label="QS reported by a CPU going offline"),
                        Patch(color="0.2", label="arrow: MCS hand-over, to the new head's acquisition")],
-              loc="upper right", fontsize=8)
+              loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8)
     ax.set_title(title or "Grace trace")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -265,6 +316,11 @@ def main(argv=None):
     p.add_argument("--png", help="PNG timeline to write (needs matplotlib)")
     p.add_argument("--title", default="")
     p.add_argument("--last-ms", type=float, help="PNG: show only the last N ms of the trace")
+    p.add_argument("--from-ms", type=float, help="PNG: start at this many ms after the first event")
+    p.add_argument("--to-ms", type=float, help="PNG: end at this many ms after the first event")
+    p.add_argument("--focus", choices=["rcu-offline"],
+                   help="PNG: rcu-offline = the first grace period that a CPU going offline "
+                        "ended by its own report, from shortly before it began")
     ns = p.parse_args(argv)
     with open(ns.log, encoding="utf-8", errors="replace") as f:
         d = parse(f.read())
@@ -279,7 +335,17 @@ def main(argv=None):
         len(d.events), d.lost, len(events), ns.output))
     if ns.png:
         try:
-            write_png(d, ns.png, ns.title, ns.last_ms)
+            window = focus_window(d, ns.focus) if ns.focus else None
+            if ns.focus and window is None:
+                print("trace2json: --focus %s: no such moment in this trace" % ns.focus,
+                      file=sys.stderr)
+                return 2
+            if ns.from_ms is not None or ns.to_ms is not None:
+                window = (ns.from_ms or 0.0, ns.to_ms if ns.to_ms is not None else float("inf"))
+                if window[1] <= window[0]:
+                    print("trace2json: --to-ms must be after --from-ms", file=sys.stderr)
+                    return 2
+            write_png(d, ns.png, ns.title, ns.last_ms, window)
             print("trace2json: timeline in %s" % ns.png)
         except ImportError:
             print("trace2json: matplotlib is not installed (python3-matplotlib): no PNG",

@@ -11,10 +11,12 @@ bool int3_emulate(struct pt_regs *regs, const struct insn *in, unsigned long sit
 {
 	switch (in->kind) {
 	case INSN_CALL:
+		/* >>> LAB text-patching:call (docs/labs/text-patching/README.md) */
 		regs->rsp -= 8;
 		*(u64 *)regs->rsp = site + PATCH_INSN_SIZE;
 		regs->rip = in->target;
 		return true;
+		/* <<< LAB text-patching:call */
 	case INSN_JMP:
 		regs->rip = in->target;
 		return true;

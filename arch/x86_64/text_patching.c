@@ -308,6 +308,7 @@ int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr, const struc
 	 * with the handler's load; the int3 bytes come after this store). */
 	__atomic_store_n(&bp_desc, &bp_desc_storage, __ATOMIC_SEQ_CST);
 
+	/* >>> LAB text-patching:steps (docs/labs/text-patching/README.md) */
 	write_int3(tp, nr);
 	step_sync(1, tp, nr);
 	refresh(tp, nr, PATCH_INSN_SIZE);
@@ -335,6 +336,7 @@ int text_poke_bp_batch_ex(struct text_poke_loc *tp, unsigned int nr, const struc
 		step_sync(3, tp, nr);
 	}
 	refresh(tp, nr, PATCH_INSN_SIZE);
+	/* <<< LAB text-patching:steps */
 
 	__atomic_store_n(&bp_desc, NULL, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&bp_refs, __ATOMIC_ACQUIRE))

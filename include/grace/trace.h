@@ -43,7 +43,7 @@ enum trace_event_type {
 	TRACE_PV_KICK,         /* a = target cpu */
 	TRACE_RCU_GP_START,    /* a = gp_seq */
 	TRACE_RCU_GP_END,      /* a = gp_seq */
-	TRACE_RCU_QS,          /* a = gp_seq */
+	TRACE_RCU_QS,          /* a = GP number, b = CPU, c = 1: reported by the CPU going offline */
 	TRACE_RCU_CB,          /* a = callbacks invoked in this batch */
 	TRACE_PATCH_STEP,      /* a = step (0 int3, 1 tail, 2 first byte), b = sites */
 	TRACE_MARK,            /* a, b, c: free-form (tests) */

@@ -118,6 +118,7 @@ static void seg_fold(struct rcu_segcblist *s, int into, int from)
 	s->seglen[from] = 0;
 }
 
+/* >>> LAB tree-rcu:segcblist (docs/labs/tree-rcu/README.md) */
 void rcu_segcblist_advance(struct rcu_segcblist *s, unsigned long seq)
 {
 	/* WAIT, then NEXT_READY, join DONE while their grace period is over
@@ -164,6 +165,7 @@ bool rcu_segcblist_accelerate(struct rcu_segcblist *s, unsigned long seq)
 		s->gp_seq[RCU_NEXT_READY_TAIL] = seq;
 	return true;
 }
+/* <<< LAB tree-rcu:segcblist */
 
 void rcu_segcblist_extract_done_cbs(struct rcu_segcblist *s, struct rcu_cblist *l)
 {

@@ -721,6 +721,7 @@ static void rcu_barrier_callback(struct rcu_head *rhp)
 		complete(&rcu_barrier_completion);
 }
 
+/* >>> LAB tree-rcu:barrier (docs/labs/tree-rcu/README.md) */
 /*
  * Queue this rdp's barrier callback behind its last callback, once per
  * barrier. barrier_lock held, interrupts off; on the CPU itself or, for a
@@ -827,6 +828,7 @@ out:
 	if (unlikely(rcu_bug_barrier_hotplug_lock))
 		cpus_read_unlock();
 }
+/* <<< LAB tree-rcu:barrier */
 
 /* ---- boot --------------------------------------------------------------- */
 

@@ -48,6 +48,7 @@
 #include <grace/printk.h>
 #include <grace/smp.h>
 #include <grace/time.h>
+#include <grace/trace.h>
 
 #include "rcu_seq.h"
 #include "tree.h"
@@ -161,6 +162,7 @@ void rcutree_report_cpu_dead(void)
 	rcu_exp_cpu_offline(rdp);        /* an expedited GP waiting for it, too */
 	if (rnp->qsmask & rdp->grpmask) {
 		/* The running GP counted this CPU: its last reader is over. */
+		trace_event(TRACE_RCU_QS, (u32)rcu_seq_ctr(rnp->gp_seq), rdp->cpu, 1);
 		rcu_report_qs_rnp(rdp->grpmask, rnp, rnp->gp_seq, flags);
 		spin_unlock(&rcu_state.ofl_lock);
 		return;

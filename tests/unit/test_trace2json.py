@@ -22,6 +22,9 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import trace2json  # noqa: E402
 
 FIXTURE = os.path.join(ROOT, "tests/unit/fixtures/trace/hotplug-smp4.log")
+# Scenario trace-rcu-offline: rcutorture at -smp 4 with CPUs going offline in
+# the middle of grace periods (each lingers 20 ms in a last reader).
+RCU_FIXTURE = os.path.join(ROOT, "tests/unit/fixtures/trace/rcu-offline-smp4.log")
 
 
 def load():
@@ -92,6 +95,53 @@ class Chrome(unittest.TestCase):
         self.assertTrue(any(n.startswith("IPI ") for n in names))
         tracks = {e["args"]["name"] for e in self.ev if e.get("name") == "thread_name"}
         self.assertTrue({"CPU 0", "CPU 1", "CPU 2", "CPU 3"} <= tracks)
+
+
+class RcuOffline(unittest.TestCase):
+    """A CPU going offline ends the grace period that waited for it."""
+
+    def setUp(self):
+        with open(RCU_FIXTURE) as f:
+            self.d = trace2json.parse(f.read())
+
+    def test_offline_report_is_an_instant_on_that_cpu(self):
+        ev = trace2json.to_chrome(self.d)
+        gone = [e for e in ev if e.get("name", "").endswith("(reported going offline)")]
+        self.assertTrue(gone, "no QS reported by a CPU going offline")
+        for e in gone:
+            self.assertEqual(e["tid"], e["args"]["cpu"], "reported on another CPU's track")
+        gps = [e for e in ev if e.get("ph") in "BE" and e.get("name", "").startswith("GP ")]
+        self.assertEqual(len([e for e in gps if e["ph"] == "B"]), len([e for e in gps if e["ph"] == "E"]))
+
+    def test_focus_window_holds_the_gp_and_the_report(self):
+        d = self.d
+        win = trace2json.focus_window(d, "rcu-offline")
+        self.assertIsNotNone(win)
+        t0 = d.events[0][1]
+        ms = lambda ts: (ts - t0) / 1e6   # noqa: E731
+        x = next(e for e in d.events if e[2] == "rcu_qs" and e[5])
+        gp = x[3]
+        start = next(e for e in d.events if e[2] == "rcu_gp_start" and e[3] == gp)
+        end = next(e for e in d.events if e[2] == "rcu_gp_end" and e[3] == gp)
+        self.assertLess(win[0], ms(start[1]))
+        self.assertGreater(win[1], ms(x[1]))
+        # The report was the GP's last: it ended within a few ms after it.
+        self.assertGreaterEqual(end[1], x[1])
+        self.assertLess(ms(end[1]) - ms(x[1]), 5.0)
+        self.assertIsNone(trace2json.focus_window(load(), "rcu-offline"),
+                          "the hotplug trace has no RCU: no focus")
+
+    def test_png_with_focus(self):
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            self.skipTest("no matplotlib")
+        with tempfile.TemporaryDirectory() as t:
+            png = os.path.join(t, "x.png")
+            rc = trace2json.main([RCU_FIXTURE, "-o", os.path.join(t, "x.json"), "--png", png,
+                                  "--focus", "rcu-offline"])
+            self.assertEqual(rc, 0)
+            self.assertGreater(os.path.getsize(png), 1000)
 
 
 class CommandLine(unittest.TestCase):

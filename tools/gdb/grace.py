@@ -20,6 +20,11 @@ nothing from the kernel's own code (no function is called in the target).
                        qsmaskinitnext and gp_seq, and each CPU's rcu_data: the GP
                        it noticed, whether it owes a quiescent state, its
                        dynticks counter and its callback segments
+  grace-patch-sites [KIND]  every patch site (static branch, static call,
+                       lock op): address and function, owner, its current five
+                       bytes decoded (nop5 / jmp / call / ret / store) with the
+                       target, and, while a text_poke_bp batch is in flight,
+                       the site's old and new bytes. KIND: jump, call or lockop
   grace-tasks          every task: tid, name, state, CPU, on_cpu, switches
   grace-dmesg [N]      the kernel log ring from memory (the last N lines)
   $grace_cpu_state(N)  convenience function: CPU N's hotplug state number
@@ -321,6 +326,113 @@ class GraceRcu(gdb.Command):
                 "yes" if dt % 2 == 0 else "no", dt, int(cb["len"]), segs))
 
 
+# ---- patch sites ------------------------------------------------------------
+
+PATCH_KINDS = {1: "jump", 2: "call", 3: "lockop"}     # asm/patch_site.h PATCH_SITE_*
+PATCH_INSN_SIZE = 5
+
+
+def read_bytes(addr, n):
+    mem = gdb.selected_inferior().read_memory(addr, n)
+    return bytes(mem)
+
+
+def sym_at(addr):
+    """'func+off' for a text address, or the hex address."""
+    try:
+        out = gdb.execute("info symbol %#x" % addr, to_string=True).strip()
+    except gdb.error:
+        return "%#x" % addr
+    if out.startswith("No symbol"):
+        return "%#x" % addr
+    name = out.split(" in section")[0]
+    return name.replace(" + ", "+")
+
+
+def decode_site(addr, b):
+    """What five bytes at `addr` do, as one short string."""
+    if b[0] == 0xcc:
+        return "int3 (being patched)"
+    if b == bytes([0x0f, 0x1f, 0x44, 0x00, 0x00]):
+        return "nop5"
+    if b[0] in (0xe8, 0xe9):
+        rel = int.from_bytes(b[1:5], "little", signed=True)
+        dest = (addr + 5 + rel) & 0xffffffffffffffff
+        return "%s %s" % ("call" if b[0] == 0xe8 else "jmp", sym_at(dest))
+    if b[0] == 0xc3:
+        return "ret"
+    return "bytes %s" % " ".join("%02x" % x for x in b)
+
+
+def patch_sites():
+    """[(addr, kind, target, owner_addr, flags)] from the linked .patch_sites table."""
+    start, stop = sym("__start_patch_sites"), sym("__stop_patch_sites")
+    if start is None or stop is None:
+        raise gdb.GdbError("no patch-site table (__start_patch_sites) in this kernel")
+    t = gdb.lookup_type("struct patch_site")
+    first = int(start.address)
+    n = (int(stop.address) - first) // t.sizeof
+    sites = []
+    for i in range(n):
+        e = gdb.Value(first + i * t.sizeof).cast(t.pointer()).dereference()
+        base = first + i * t.sizeof
+        code = (base + int(e["code"])) & 0xffffffffffffffff
+        tgt = (base + 4 + int(e["target"])) & 0xffffffffffffffff
+        own = (base + 8 + int(e["owner"])) & 0xffffffffffffffff
+        sites.append((code, int(e["kind"]), tgt, own, int(e["flags"])))
+    return sites
+
+
+def bp_batch():
+    """{addr: (old, new)} of the text_poke_bp batch in flight, or {}."""
+    d = sym("bp_desc")
+    if d is None or int(d) == 0:
+        return {}
+    d = d.dereference()
+    out = {}
+    for i in range(int(d["nr"])):
+        tp = d["vec"][i]
+        out[int(tp["addr"])] = (bytes(int(tp["old"][k]) for k in range(PATCH_INSN_SIZE)),
+                                bytes(int(tp["new"][k]) for k in range(PATCH_INSN_SIZE)))
+    return out
+
+
+class GracePatchSites(gdb.Command):
+    """Every patch site: where, owner, current bytes decoded, target; a batch in flight."""
+
+    def __init__(self):
+        super().__init__("grace-patch-sites", gdb.COMMAND_DATA)
+
+    def invoke(self, arg, from_tty):
+        want = arg.strip()
+        if want and want not in PATCH_KINDS.values():
+            raise gdb.GdbError("grace-patch-sites: KIND is one of %s, not '%s'" % (
+                ", ".join(PATCH_KINDS.values()), want))
+        sites = patch_sites()
+        batch = bp_batch()
+        refs = sym("bp_refs")
+        print("%d patch sites; text_poke_bp batch in flight: %s" % (
+            len(sites), "%d sites (%s handlers inside)" % (len(batch), int(refs) if refs is not None
+                                                          else "?") if batch else "none"))
+        print("%-18s %-6s %-34s %-22s %-14s %s" % ("address", "kind", "function", "owner", "bytes",
+                                                   "now"))
+        for addr, kind, tgt, own, flags in sites:
+            k = PATCH_KINDS.get(kind, str(kind))
+            if want and k != want:
+                continue
+            b = read_bytes(addr, PATCH_INSN_SIZE)
+            now = decode_site(addr, b)
+            if kind == 1:
+                now += "  (branch %s -> %s%s)" % ("taken" if b[0] == 0xe9 else "not taken",
+                                                   sym_at(tgt), ", likely" if flags & 1 else "")
+            print("%#018x %-6s %-34s %-22s %-14s %s" % (addr, k, sym_at(addr), sym_at(own),
+                                                      b.hex(), now))
+            if addr in batch:
+                old, new = batch[addr]
+                print("%18s in flight: old %s (%s) -> new %s (%s)" % (
+                    "", old.hex(), decode_site(addr, old), new.hex(), decode_site(addr, new)))
+
+
 class GraceTasks(gdb.Command):
     """Every task in the task list: tid, name, state, CPU, on_cpu, switches."""
 
@@ -403,8 +515,9 @@ class PerCpuFn(gdb.Function):
         return per_cpu(name.string(), int(cpu))
 
 
-for cls in (GraceCpus, GraceHotplug, GraceLock, GraceRcu, GraceTasks, GraceDmesg, CpuStateFn,
-            PerCpuFn):
+for cls in (GraceCpus, GraceHotplug, GraceLock, GraceRcu, GracePatchSites, GraceTasks, GraceDmesg,
+            CpuStateFn, PerCpuFn):
     cls()
-print("grace: grace-cpus, grace-hotplug, grace-lock EXPR, grace-rcu, grace-tasks, grace-dmesg [N]; "
+print("grace: grace-cpus, grace-hotplug, grace-lock EXPR, grace-rcu, grace-patch-sites [KIND], "
+      "grace-tasks, grace-dmesg [N]; "
       "$grace_cpu_state(N), $grace_per_cpu(\"var\", N)")
