@@ -144,7 +144,7 @@ static bool cpuhp_trace;
 param_bool("cpuhp.trace", cpuhp_trace, "print every hotplug step as it happens");
 /* Debug: the dead CPU's RCU callbacks stay on its list this long before they
  * migrate (its RCU report is done; an rcu_barrier() meanwhile must entrain
- * there itself). ktest rcu.barrier_dead sets it. */
+ * there itself). ktest rcu_windows.barrier_dead sets it. */
 int cpuhp_migrate_delay_ms;
 param_int("cpuhp.migrate_delay_ms", cpuhp_migrate_delay_ms, 0, 10000,
 	  "debug: pause N ms between a CPU's death and the migration of its RCU callbacks");

@@ -1,14 +1,15 @@
 /*
- * rcu_windows.c — three ktests of RCU's waits, each built around one window
+ * rcu_windows.c — three ktests of RCU's waits (suite "rcu_windows", apart
+ * from the rcu.* ktests that the tree-rcu lab grades), each built around one window
  * a broken RCU would let a reader or a callback through; they use only the
  * public RCU API (and one hotplug debug delay).
  *
- *   rcu.reader_tick  A reader on another CPU spins 50 ms with preemption
+ *   rcu_windows.reader_tick  A reader on another CPU spins 50 ms with preemption
  *                    off, so the tick interrupts it several times. A
  *                    synchronize_rcu() begun once the reader is inside must
  *                    return only after it left: a tick that interrupted a
  *                    reader is not a quiescent state, even at irq depth 1.
- *   rcu.cb_full_gp   A callback waits for a full grace period from its
+ *   rcu_windows.cb_full_gp   A callback waits for a full grace period from its
  *                    call_rcu(), not just for the end of the one running.
  *                    CPU y holds a grace period open with a 100 ms reader
  *                    begun before it; CPU x, having passed its quiescent
@@ -17,7 +18,7 @@
  *                    period ends with y's reader, long before x's: a
  *                    callback numbered for it runs inside x's reader.
  *
- *   rcu.barrier_dead A CPU taken down with callbacks queued (a reader on
+ *   rcu_windows.barrier_dead A CPU taken down with callbacks queued (a reader on
  *                    another CPU holds their grace period open) is out of
  *                    RCU's books before its callbacks migrate;
  *                    cpuhp.migrate_delay_ms (set to 300 ms here) keeps
@@ -104,14 +105,14 @@ static unsigned int rw_others(unsigned int *out, unsigned int max)
 	return n;
 }
 
-KTEST(rcu_reader_tick, "rcu.reader_tick")
+KTEST(rcu_reader_tick, "rcu_windows.reader_tick")
 {
 	unsigned int cpus[1];
 	int early = 0;
 	const int rounds = 3;
 
 	if (rw_others(cpus, 1) < 1) {
-		printk("rcu.reader_tick: one CPU: nothing to check\n");
+		printk("rcu_windows.reader_tick: one CPU: nothing to check\n");
 		return;
 	}
 	struct task_struct *k = rw_start(&rw_x, cpus[0], "rcuw/x");
@@ -129,7 +130,7 @@ KTEST(rcu_reader_tick, "rcu.reader_tick")
 		rw_wait(&rw_x.left, n);
 	}
 	kthread_stop(k);
-	printk("rcu.reader_tick: %d rounds of a %u ms reader on CPU %u; %d grace periods ended inside it\n",
+	printk("rcu_windows.reader_tick: %d rounds of a %u ms reader on CPU %u; %d grace periods ended inside it\n",
 	       rounds, rw_x.ms, cpus[0], early);
 	KTEST_EXPECT_MSG(early == 0, "synchronize_rcu() returned while the reader it had to wait for was "
 			 "still inside (%d of %d rounds): a tick in a reader counted as a quiescent state",
@@ -150,14 +151,14 @@ static void cbf_cb(struct rcu_head *h)
 	__atomic_store_n(&cbf.ran, 1, __ATOMIC_RELEASE);
 }
 
-KTEST(rcu_cb_full_gp, "rcu.cb_full_gp")
+KTEST(rcu_cb_full_gp, "rcu_windows.cb_full_gp")
 {
 	unsigned int cpus[2];
 	int early = 0;
 	const int rounds = 3;
 
 	if (rw_others(cpus, 2) < 2) {
-		printk("rcu.cb_full_gp: needs 3 CPUs; nothing to check\n");
+		printk("rcu_windows.cb_full_gp: needs 3 CPUs; nothing to check\n");
 		return;
 	}
 	struct task_struct *x = rw_start(&rw_x, cpus[0], "rcuw/x");
@@ -188,7 +189,7 @@ KTEST(rcu_cb_full_gp, "rcu.cb_full_gp")
 	}
 	kthread_stop(x);
 	kthread_stop(y);
-	printk("rcu.cb_full_gp: %d rounds (reader %u ms on CPU %u, GP held open %u ms by CPU %u); "
+	printk("rcu_windows.cb_full_gp: %d rounds (reader %u ms on CPU %u, GP held open %u ms by CPU %u); "
 	       "%d callbacks ran inside the later reader\n", rounds, rw_x.ms, cpus[0], rw_y.ms, cpus[1], early);
 	KTEST_EXPECT_MSG(early == 0, "%d of %d callbacks ran while a reader begun before their call_rcu() "
 			 "was still inside: they waited only for the grace period already running",
@@ -230,14 +231,14 @@ static int bd_remove(void *arg)
 	return 0;
 }
 
-KTEST(rcu_barrier_dead, "rcu.barrier_dead")
+KTEST(rcu_barrier_dead, "rcu_windows.barrier_dead")
 {
 	unsigned int cpus[NR_CPUS], n = rw_others(cpus, NR_CPUS);
 	int saved = cpuhp_migrate_delay_ms, ran_at_return;
 	u64 deadline;
 
 	if (n < 2) {
-		printk("rcu.barrier_dead: needs 3 CPUs; nothing to check\n");
+		printk("rcu_windows.barrier_dead: needs 3 CPUs; nothing to check\n");
 		return;
 	}
 	unsigned int dead = cpus[n - 1], holder = cpus[0];
@@ -280,7 +281,7 @@ KTEST(rcu_barrier_dead, "rcu.barrier_dead")
 	rw_wait(&rw_x.left, 1);
 	kthread_stop(r);
 	rcu_barrier();
-	printk("rcu.barrier_dead: CPU %u went down with %d callbacks queued; rcu_barrier() called in the "
+	printk("rcu_windows.barrier_dead: CPU %u went down with %d callbacks queued; rcu_barrier() called in the "
 	       "window returned with %d of them run (all %d later)\n", dead, BD_CBS, ran_at_return,
 	       __atomic_load_n(&bd.ran, __ATOMIC_ACQUIRE));
 	KTEST_EXPECT_MSG(ran_at_return == BD_CBS, "rcu_barrier() returned with %d of the %d callbacks of "
