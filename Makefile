@@ -5,6 +5,8 @@
 #                     (SMP=, MEM=, MACHINE=pc|q35, FIRMWARE=bios|uefi, QEMU_EXTRA="..." override)
 #   make test         host unit tests + the quick QEMU scenario set (TESTS="glob ..." selects)
 #   make test-all     every scenario, including the long ones, then make mutants
+#   make soak         the hour-long runs (set: soak, e.g. rcutorture-soak: -smp 4, hotplug every 100 ms);
+#                     in neither make test nor make test-all
 #   make mutants      apply each tests/mutants/*.patch to a scratch copy and check a test catches it
 #                     (MUTANTS='NN-*' selects; MUTANTS_ARGS=--catchers-only runs only the expected catchers)
 #   make unit         only the host unit tests;  make scenarios: only the quick QEMU scenarios
@@ -75,7 +77,7 @@ endif
 NASMFLAGS := -f elf64
 LDFLAGS := -nostdlib -n -z max-page-size=0x1000 -T linker.ld --no-warn-rwx-segments -z noexecstack
 
-.PHONY: all iso run test test-all unit scenarios debug gdb mutants fuzz trace lab grade clean deps help
+.PHONY: all iso run test test-all soak unit scenarios debug gdb mutants fuzz trace lab grade clean deps help
 all: $(BUILD)/grace.iso
 
 # Tools: installed by tools/setup-deps.sh when one is missing.
@@ -311,6 +313,10 @@ test: $(BUILD)/.deps-ok all
 test-all: $(BUILD)/.deps-ok all
 	@$(RUNNER) --no-build --set all $(TESTS)
 	@$(MAKE) -s mutants
+
+# The hour-long runs (tests/scenarios with set: soak), one at a time.
+soak: $(BUILD)/.deps-ok all
+	@$(RUNNER) --no-build --no-unit --set soak $(TESTS)
 
 # The mutation suite (tools/mutants.py, tests/mutants/): long, so not in `make test`.
 MUTANTS      ?=

@@ -40,6 +40,7 @@
 #include <grace/sched.h>
 #include <grace/string.h>
 #include <grace/time.h>
+#include <grace/timer.h>
 #include <grace/trace.h>
 
 struct boot_info boot_info;
@@ -161,6 +162,7 @@ static int kernel_init(void *unused)
 	(void)unused;
 	/* RCU before any other CPU exists: hotplug's RCU steps need its books. */
 	rcu_init();
+	timers_register_hotplug();
 	cpuhp_init();
 	stop_machine_init();
 	workqueue_init();
@@ -176,6 +178,7 @@ static int kernel_init(void *unused)
 	wqtorture_start();
 	rcutorture_start();
 	ktest_run_selected();
-	bench_from_param();
+	if (!rcu_bench_from_param())
+		bench_from_param();
 	shell_main();
 }

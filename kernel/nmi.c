@@ -12,7 +12,8 @@
  * Several requests may share one NMI (NMIs do not queue: a second one sent
  * while the first is handled is latched once); a reason bit is never lost
  * because the handler exchanges the whole word. An NMI with no bit set is
- * counted in nmi_unknown. Backtraces are collected one CPU at a time, so
+ * counted in nmi_unknown (unless another handler on the NMI handler list,
+ * kernel/nmi_handlers.c, claims it). Backtraces are collected one CPU at a time, so
  * their lines never mix.
  * Tests: ktest smp.nmi (kernel/smp_test.c); `bt all` (scenario smp-bt-all);
  * smp-panic-stop.
@@ -22,6 +23,7 @@
 #include <asm/traps.h>
 #include <grace/backtrace.h>
 #include <grace/delay.h>
+#include <grace/nmi.h>
 #include <grace/percpu.h>
 #include <grace/preempt.h>
 #include <grace/printk.h>
@@ -78,7 +80,7 @@ static __noreturn void stop_this_cpu(void)
 		hlt();
 }
 
-static void smp_nmi_handler(struct pt_regs *regs)
+static int smp_nmi_handler(struct pt_regs *regs, struct nmiaction *a)
 {
 	unsigned int cpu = smp_processor_id();
 	u32 r = __atomic_exchange_n(this_cpu_ptr(&nmi_reasons), 0, __ATOMIC_ACQUIRE);
@@ -99,7 +101,16 @@ static void smp_nmi_handler(struct pt_regs *regs)
 		if (fn)
 			fn(regs);
 	}
-	if (!r)
+	(void)a;
+	return r != 0;
+}
+
+/* Every NMI: the handler list (kernel/nmi_handlers.c), ours first. */
+static struct nmiaction smp_nmi_action = { .handler = smp_nmi_handler, .name = "smp" };
+
+static void nmi_entry(struct pt_regs *regs)
+{
+	if (!nmi_handle_list(regs))
 		__atomic_fetch_add(&nmi_unknown, 1, __ATOMIC_RELAXED);
 }
 
@@ -185,5 +196,6 @@ bool smp_nmi_ping(unsigned int cpu, unsigned int ms)
 
 void nmi_ipi_init(void)
 {
-	nmi_handler_hook = smp_nmi_handler;
+	register_nmi_handler(&smp_nmi_action);
+	nmi_handler_hook = nmi_entry;
 }

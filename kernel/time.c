@@ -6,7 +6,23 @@
  * catch-up bursts are absorbed; never behind: lost ticks are made up); every CPU counts its
  * own ticks in struct cpu_local (the lockup watchdogs and the scheduler build
  * on those). The tick handler runs with interrupts off and does O(1) work.
- * Test: ktest "time.tick".
+ *
+ * nohz=1 (off by default): an idle CPU other than the boot CPU stops its
+ * tick when nothing on it needs one — no timer pending on its base, no RCU
+ * callbacks queued (they advance and run from the tick) — and starts it
+ * again when it leaves idle. Whoever arms a timer on a CPU whose tick is
+ * stopped kicks it with an IPI (kernel/timer.c). RCU is what changes: a
+ * tickless idle CPU never reports a quiescent state itself, so grace
+ * periods end only through the GP kthread's FQS scans of the dynticks
+ * counters, which wait on the kthread's timer. That is the configuration
+ * of McKenney's hotplug-timer deadlock story (LCA 2018): a DEAD step that
+ * waits for a GP while the kthread's timer sits on the dead CPU
+ * (timers.bug_late_migration, scenario rcu-bug-late-timer-migration).
+ * Ordering: the idle CPU sets tick_stopped before it looks at its timer
+ * base; an arming CPU enqueues before it looks at tick_stopped; a full
+ * barrier on each side, so one of them sees the other.
+ * Tests: ktest "time.tick"; scenarios rcutorture-nohz-hotplug (with nohz=1),
+ * rcu-bug-late-timer-migration.
  */
 #include <asm/apic.h>
 #include <asm/cpu.h>
@@ -43,6 +59,44 @@ u64 jiffies_now(void)
 	u64 due = jiffies_due();
 
 	return j > due ? j : due;
+}
+
+static bool nohz_idle;
+param_bool("nohz", nohz_idle, "stop an idle CPU's tick when no timer or RCU callback needs it (not the boot CPU)");
+static DEFINE_PER_CPU(bool, tick_stopped);
+unsigned long tick_nohz_stops;   /* idle entries that stopped the tick */
+
+bool tick_stopped_on(unsigned int cpu)
+{
+	return READ_ONCE(per_cpu(tick_stopped, cpu));
+}
+
+void tick_nohz_idle_enter(void)
+{
+	unsigned int cpu = smp_processor_id();
+
+	if (!nohz_idle || cpu == 0 || !tick_hz)
+		return;
+	WRITE_ONCE(per_cpu(tick_stopped, cpu), true);
+	smp_mb();   /* pairs with the one after enqueue_timer() in kernel/timer.c */
+	if (timers_pending_on(cpu) || rcu_needs_cpu()) {
+		WRITE_ONCE(per_cpu(tick_stopped, cpu), false);
+		return;
+	}
+	lapic_timer_stop();
+	__atomic_add_fetch(&tick_nohz_stops, 1, __ATOMIC_RELAXED);
+}
+
+void tick_nohz_idle_exit(void)
+{
+	unsigned long flags;
+
+	if (!this_cpu_read(tick_stopped))
+		return;
+	flags = local_irq_save();
+	lapic_timer_start(tick_hz);
+	WRITE_ONCE(per_cpu(tick_stopped, smp_processor_id()), false);
+	local_irq_restore(flags);
 }
 
 static void tick_handler(struct pt_regs *regs, void *data)

@@ -47,6 +47,13 @@
  *   it fires exactly once. A DEAD callback numbered above TIMERS_PREPARE runs
  *   before step 2, which is why step 1 exists: with only step 2, such a
  *   callback must not wait on anything a timer drives.
+ *   timers.bug_late_migration=1 is the broken order (Linux before 4.8, as
+ *   the talk tells it): no step 1, and step 2's move done by a DEAD callback
+ *   registered first, so it runs after later-registered ones. rcutorture's
+ *   DEAD step waits for a grace period; with nohz=1 idle CPUs report only
+ *   through the GP kthread's FQS scans, and when the kthread slept on the
+ *   dying CPU its timer never fires there: the CPU-down never returns.
+ *   Scenario rcu-bug-late-timer-migration.
  * Tests: ktests timer.fire_once (timers armed on every CPU, several CPUs),
  * timer.del_sync; the hotplug torture checks exactly-once under churn.
  */
@@ -55,6 +62,7 @@
 #include <grace/delay.h>
 #include <grace/irq.h>
 #include <grace/panic.h>
+#include <grace/param.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
 #include <grace/sched.h>
@@ -193,6 +201,13 @@ static int __mod_timer_on(struct timer_list *timer, unsigned long expires, unsig
 		WRITE_ONCE(timer->cpu, new);
 		enqueue_timer(timer_base(new), timer);
 		double_unlock_bases(old, new);
+		/* nohz: a CPU idling without a tick would never fire it. Pairs
+		 * with the barrier in tick_nohz_idle_enter() (kernel/time.c). */
+		if (new != smp_processor_id()) {
+			smp_mb();
+			if (tick_stopped_on(new))
+				smp_send_reschedule(new);
+		}
 		break;
 	}
 	local_irq_restore(flags);
@@ -350,10 +365,17 @@ int timers_prepare_cpu(unsigned int cpu)
 	return 0;
 }
 
+static bool timers_bug_late_migration;
+param_bool("timers.bug_late_migration", timers_bug_late_migration,
+	   "INJECTED BUG: a dead CPU's timers move in a late DEAD callback, after ones that wait for RCU");
+
 /* DYING: on the dying CPU, interrupts off, its tick already stopped. */
 int timers_dying_cpu(unsigned int cpu)
 {
 	unsigned int to = cpumask_first(&cpu_online_mask);
+
+	if (unlikely(timers_bug_late_migration))
+		return 0;   /* INJECTED BUG: step 1 left out */
 
 	if (to < NR_CPUS && to != cpu)
 		migrate_timers(cpu, to);
@@ -370,9 +392,34 @@ int timers_dead_cpu(unsigned int cpu)
 	spin_lock(&base->lock);
 	base->online = false;
 	spin_unlock(&base->lock);
-	migrate_timers(cpu, self);
+	if (likely(!timers_bug_late_migration))
+		migrate_timers(cpu, self);
 	local_irq_restore(flags);
 	return 0;
+}
+
+/* timers.bug_late_migration: the move as an ordinary dynamic DEAD callback,
+ * registered before any other, so it runs after every later one. */
+static int timers_late_migrate_dead(unsigned int cpu)
+{
+	unsigned long flags = local_irq_save();
+	unsigned int n = migrate_timers(cpu, smp_processor_id());
+
+	local_irq_restore(flags);
+	if (n)
+		printk("timers: late migration moved %u timers off dead CPU %u\n", n, cpu);
+	return 0;
+}
+
+/* From kernel_init, after rcu_init: only the injected bug adds a state. */
+void timers_register_hotplug(void)
+{
+	if (!timers_bug_late_migration)
+		return;
+	printk("timers: injected bug \"late_migration\" is ON\n");
+	if (cpuhp_setup_state(CPUHP_BP_PREPARE_DYN, "timers:late-migrate", NULL,
+			      timers_late_migrate_dead) < 0)
+		printk("timers: timers.bug_late_migration: no free dynamic PREPARE slot\n");
 }
 
 void init_timers(void)

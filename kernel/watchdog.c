@@ -113,7 +113,8 @@ static void check_hard(unsigned int cpu, u64 now)
 	u64 ticks = READ_ONCE(per_cpu(cpu_local, buddy).ticks);
 
 	if (buddy != this_cpu_read(wd_buddy) || gen != this_cpu_read(wd_buddy_gen) ||
-	    ticks != this_cpu_read(wd_buddy_ticks)) {
+	    ticks != this_cpu_read(wd_buddy_ticks) || tick_stopped_on((unsigned int)buddy)) {
+		/* (nohz: an idle CPU that stopped its tick is not locked up.) */
 		/* New buddy, new life of the buddy, or it ticked: restart the clock. */
 		this_cpu_write(wd_buddy, buddy);
 		this_cpu_write(wd_buddy_gen, gen);

@@ -406,8 +406,8 @@ def apply_entries(it, entries, binding):
                     raise ValueError("expect must be pass or fail")
                 it.expect = value
             elif key == "set":
-                if value not in ("quick", "long"):
-                    raise ValueError("set must be quick or long")
+                if value not in ("quick", "long", "soak"):
+                    raise ValueError("set must be quick, long or soak")
                 it.set = value
             elif key == "requires":
                 reqs = value.replace(",", " ").split()
@@ -817,8 +817,9 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="Scenario format and pass rules: docs/testing.md")
     p.add_argument("names", nargs="*", help="glob patterns of items to run (default: all in the set)")
-    p.add_argument("--set", default="quick", choices=("quick", "long", "all"),
-                   help="quick (default, make test), long, or all (make test-all)")
+    p.add_argument("--set", default="quick", choices=("quick", "long", "all", "soak"),
+                   help="quick (default, make test), long, all (make test-all: quick and long), "
+                        "or soak (make soak: the hour-long runs, in no other set)")
     p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
     p.add_argument("--no-build", action="store_true", help="do not run make first")
@@ -839,7 +840,9 @@ def main(argv=None):
         items = [i for i in items if i.kind.startswith("unit")]
     if ns.no_unit:
         items = [i for i in items if not i.kind.startswith("unit")]
-    if ns.set != "all":
+    if ns.set == "all":
+        items = [i for i in items if i.set != "soak"]
+    else:
         items = [i for i in items if i.set == ns.set or i.kind.startswith("unit")]
     if ns.names:
         items = [i for i in items

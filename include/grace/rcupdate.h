@@ -123,6 +123,7 @@ void rcutree_migrate_callbacks(unsigned int cpu);
 /* This CPU is in RCU's books (readers here are waited for). */
 bool rcu_cpu_online(unsigned int cpu);
 bool rcu_is_watching(void);
+bool rcu_needs_cpu(void);   /* this CPU has callbacks: its tick must run (nohz) */
 
 /* Grace periods completed so far (for statistics). */
 unsigned long rcu_gp_completed(void);

@@ -80,7 +80,8 @@ struct task_struct {
 	int time_slice;                 /* ticks left before round robin */
 	bool ran;                       /* has been switched to at least once */
 	struct list_head run_list;      /* in rq->queue while queued and not running */
-	struct list_head tasks;         /* in the global task list (ps) */
+	struct list_head tasks;         /* in the global task list (ps), under RCU */
+	unsigned long rcu_free_cookie;  /* the GP after which it may be freed */
 	int usage;                      /* references; freed at 0 (after TASK_DEAD) */
 	void *stack;                    /* top of the kernel stack (NULL: boot/AP stack) */
 	u64 nvcsw, nivcsw;              /* voluntary / involuntary switches */

@@ -26,4 +26,11 @@ extern u64 tsc_at_boot;    /* TSC read first thing in kmain */
 void time_init(void);      /* calibrate the TSC */
 void timer_tick_init(void);/* start this CPU's periodic LAPIC tick */
 
+/* nohz=1: an idle CPU stops its tick when nothing needs it (kernel/time.c).
+ * Idle loop only, interrupts off. */
+void tick_nohz_idle_enter(void);
+void tick_nohz_idle_exit(void);
+bool tick_stopped_on(unsigned int cpu);   /* its tick is stopped in idle */
+extern unsigned long tick_nohz_stops;     /* idle entries that stopped the tick */
+
 #endif

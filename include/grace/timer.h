@@ -59,5 +59,6 @@ void init_timers(void);
 /* From the tick handler, interrupts off: run this CPU's expired timers. */
 void run_local_timers(void);
 unsigned int timers_pending_on(unsigned int cpu);
+void timers_register_hotplug(void);   /* kernel_init: the injected bug's DEAD state */
 
 #endif

@@ -10,9 +10,11 @@
  *   rcu exp [N]  the same for synchronize_rcu_expedited (`BENCH rcu_exp_us`)
  *   ... N busy   with every other CPU running a thread that never sleeps
  *   rcu barrier  time one rcu_barrier()
+ *   rcu bench    the whole bench=rcu run (rcu_bench.c)
  * The numbers are read without locks: a picture, not a snapshot.
  */
 #include <asm/cpu.h>
+#include <grace/bench.h>
 #include <grace/delay.h>
 #include <grace/kthread.h>
 #include <grace/printk.h>
@@ -113,7 +115,7 @@ static int busy_fn(void *arg)
 	return 0;
 }
 
-static void busy_start(bool on)
+void rcu_busy_start(bool on)
 {
 	unsigned int cpu, me = smp_processor_id();
 
@@ -159,7 +161,7 @@ static int cmd_rcu(int argc, char **argv)
 			return 1;
 		}
 		if (busy) {
-			busy_start(true);
+			rcu_busy_start(true);
 			msleep(100);
 		}
 		for (int i = 0; i < n; i++) {
@@ -174,12 +176,14 @@ static int cmd_rcu(int argc, char **argv)
 			       (unsigned long long)(t[i] / 1000));
 		}
 		if (busy)
-			busy_start(false);
+			rcu_busy_start(false);
 		sort_u64(t, (int)n);
 		printk("BENCH %s%s %llu us (max %llu us)\n", exp ? "rcu_exp_us" : "rcu_gp_us", busy ? "_busy" : "",
 		       (unsigned long long)(t[n / 2] / 1000), (unsigned long long)(t[n - 1] / 1000));
 		return 0;
 	}
+	if (!strcmp(argv[1], "bench"))
+		return bench_rcu() ? SHELL_CMD_FAILED : 0;
 	if (!strcmp(argv[1], "barrier")) {
 		u64 t0 = ktime_get_ns();
 
@@ -189,5 +193,5 @@ static int cmd_rcu(int argc, char **argv)
 	}
 	return 1;
 }
-SHELL_COMMAND(rcu, "rcu", "rcu [gp [N [busy]] | exp [N [busy]] | barrier]",
+SHELL_COMMAND(rcu, "rcu", "rcu [gp [N [busy]] | exp [N [busy]] | barrier | bench]",
 	      "RCU's tree and books; time grace periods or a barrier", cmd_rcu);

@@ -293,6 +293,9 @@ static void rcu_gp_fqs_loop(unsigned long gp)
 
 	for (;;) {
 		if (j) {
+			/* Where its timer is, for the stall report (tree_stall.c). */
+			WRITE_ONCE(rcu_state.fqs_sleep_cpu, smp_processor_id());
+			WRITE_ONCE(rcu_state.fqs_wake_jiffies, jiffies_now() + (u64)j);
 			WRITE_ONCE(rcu_state.gp_state, RCU_GP_WAIT_FQS);
 			wait_event_timeout(rcu_gp_wq, !READ_ONCE(root->qsmask) ||
 					   (READ_ONCE(rcu_state.gp_flags) & RCU_GP_FLAG_FQS), j);
@@ -602,6 +605,12 @@ void rcu_irq_exit(void)
 bool rcu_is_watching(void)
 {
 	return !dynticks_in_eqs(READ_ONCE(this_cpu_ptr(&rcu_data)->dynticks));
+}
+
+/* nohz: callbacks advance and run from the tick, so this CPU keeps it. */
+bool rcu_needs_cpu(void)
+{
+	return !rcu_segcblist_empty(&this_cpu_ptr(&rcu_data)->cblist);
 }
 
 bool rcu_cpu_online(unsigned int cpu)

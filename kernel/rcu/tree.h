@@ -129,6 +129,8 @@ struct rcu_state {
 	u64 gp_asked_ns;             /* when the next GP was asked for (stall check) */
 	u64 gp_last_ns, gp_max_ns;   /* duration of the last / longest GP */
 	unsigned long n_fqs;
+	unsigned int fqs_sleep_cpu;  /* where the kthread armed its FQS timer */
+	u64 fqs_wake_jiffies;        /* when that timer is due */
 	unsigned long n_gps_started;
 
 	/* rcu_barrier */
@@ -176,3 +178,7 @@ void rcu_bugs_announce(void);
 /* Hotplug "last gasps": run on the outgoing CPU inside a reader, after it
  * left the online mask and before RCU's report (rcutorture installs one). */
 extern void (*rcu_last_gasp_reader)(unsigned int delay_ms);
+
+/* rcu_shell.c: every other online CPU runs a kernel thread that never sleeps
+ * (on) or no more (off); `rcu gp N busy` and bench=rcu use it. */
+void rcu_busy_start(bool on);

@@ -77,6 +77,17 @@ static void report_gp_stall(unsigned long gp, u64 age)
 				trigger_single_cpu_backtrace(cpu);
 		}
 	}
+	if (READ_ONCE(rcu_state.gp_state) == RCU_GP_WAIT_FQS &&
+	    jiffies_now() > READ_ONCE(rcu_state.fqs_wake_jiffies) + 2) {
+		unsigned int c = READ_ONCE(rcu_state.fqs_sleep_cpu);
+
+		/* Idle CPUs are reported only by FQS scans: a kthread that
+		 * does not wake for them is what holds the GP up. */
+		printk("rcu: INFO: rcu_gp kthread timer wakeup didn't happen for %llu jiffies: "
+		       "it armed its FQS timer on CPU %u (%s)\n",
+		       (unsigned long long)(jiffies_now() - READ_ONCE(rcu_state.fqs_wake_jiffies)), c,
+		       rcu_cpu_online(c) ? "online" : "OFFLINE: a timer stranded on a dead CPU");
+	}
 	if (ncpus) {
 		printk("rcu: INFO: %u CPU(s) holding up grace period %lu\n", ncpus, rcu_seq_ctr(gp));
 	} else {

@@ -51,6 +51,7 @@
 #include <grace/param.h>
 #include <grace/printk.h>
 #include <grace/rcupdate.h>
+#include <grace/rculist.h>
 #include <grace/sched.h>
 #include <grace/smp.h>
 #include <grace/smpboot.h>
@@ -715,11 +716,24 @@ bool tryget_task_struct(struct task_struct *p)
 	return true;
 }
 
-/* Tasks whose last reference is gone; freed by reap_dead_tasks() in task
- * context (freeing a stack may need interrupts on). */
+/*
+ * Tasks whose last reference is gone; freed by reap_dead_tasks() in task
+ * context (freeing a stack may need interrupts on), and only after a grace
+ * period: task_list is read under RCU (`ps`, tests), so a reader may still
+ * be looking at a task that has just left it. The RCU pattern "wait for
+ * readers before freeing" with a polled cookie (McKenney et al., "RCU in
+ * the Linux Kernel: One Decade Later"): put_task_struct() cannot sleep
+ * (it runs in finish_task_switch), so it takes the cookie, and the reaper
+ * waits only if that grace period has not ended yet. Test: ktest
+ * sched.task_rcu; sched.bug_free_task_no_gp=1 frees at once (scenario
+ * sched-bug-free-task-no-gp, a DEBUG build: freed memory is poisoned).
+ */
 static struct task_struct *dead_list[64];
 static unsigned int nr_dead;
 static DEFINE_SPINLOCK(dead_lock);
+static bool sched_bug_free_task_no_gp;
+param_bool("sched.bug_free_task_no_gp", sched_bug_free_task_no_gp,
+	   "INJECTED BUG: free a dead task without waiting for RCU readers of the task list");
 
 void put_task_struct(struct task_struct *p)
 {
@@ -728,8 +742,9 @@ void put_task_struct(struct task_struct *p)
 	unsigned long flags;
 
 	spin_lock_irqsave(&task_list_lock, flags);
-	list_del_init(&p->tasks);
+	list_del_rcu(&p->tasks);
 	spin_unlock_irqrestore(&task_list_lock, flags);
+	p->rcu_free_cookie = get_state_synchronize_rcu();
 	spin_lock_irqsave(&dead_lock, flags);
 	if (nr_dead < ARRAY_SIZE(dead_list))
 		dead_list[nr_dead++] = p;   /* else leaked: said nothing, costs 16 KiB */
@@ -748,8 +763,16 @@ void reap_dead_tasks(void)
 		spin_unlock_irqrestore(&dead_lock, flags);
 		if (!p)
 			return;
+		/* Readers that could still find it in task_list are done. */
+		if (!poll_state_synchronize_rcu(p->rcu_free_cookie) && likely(!sched_bug_free_task_no_gp))
+			synchronize_rcu();
 		if (p->stack)
 			free_kernel_stack(p->stack);
+#ifdef CONFIG_DEBUG
+		/* A task_struct is a large allocation, which kfree does not
+		 * poison: do it here, so a reader that still holds it sees 0x6b. */
+		memset(p, 0x6b, sizeof(*p));
+#endif
 		kfree(p);
 	}
 }
@@ -785,7 +808,7 @@ static void task_init_common(struct task_struct *p, const char *name)
 	p->usage = 1;
 	p->tid = __atomic_fetch_add(&next_tid, 1, __ATOMIC_RELAXED);
 	spin_lock_irqsave(&task_list_lock, flags);
-	list_add_tail(&p->tasks, &task_list);
+	list_add_tail_rcu(&p->tasks, &task_list);
 	spin_unlock_irqrestore(&task_list_lock, flags);
 }
 

@@ -13,6 +13,7 @@
  */
 #include <grace/mm.h>
 #include <grace/printk.h>
+#include <grace/rculist.h>
 #include <grace/sched.h>
 #include <grace/shell.h>
 #include <grace/string.h>
@@ -83,7 +84,6 @@ static int cmd_ps(int argc, char **argv)
 	unsigned int max = 512, n = 0;
 	struct ps_row *rows = kmalloc(max * sizeof(*rows));
 	struct task_struct *p;
-	unsigned long flags;
 
 	(void)argc;
 	(void)argv;
@@ -91,8 +91,10 @@ static int cmd_ps(int argc, char **argv)
 		printk("ps: out of memory\n");
 		return 0;
 	}
-	spin_lock_irqsave(&task_list_lock, flags);
-	list_for_each_entry(p, &task_list, tasks) {
+	/* A reader: tasks are freed a grace period after they leave the list
+	 * (reap_dead_tasks), so every one met here is still there to read. */
+	rcu_read_lock();
+	list_for_each_entry_rcu(p, &task_list, tasks) {
 		if (n == max)
 			break;
 		struct ps_row *r = &rows[n++];
@@ -104,11 +106,11 @@ static int cmd_ps(int argc, char **argv)
 		cpumask_copy(&r->allowed, &p->cpus_allowed);
 		r->preempt = r->state == 'R' ? per_cpu(cpu_local, r->cpu).preempt_count : -1;
 		if (p == current)
-			r->preempt--;   /* not counting the lock ps holds right now */
+			r->preempt--;   /* not counting the reader ps is in right now */
 		r->nvcsw = p->nvcsw;
 		r->nivcsw = p->nivcsw;
 	}
-	spin_unlock_irqrestore(&task_list_lock, flags);
+	rcu_read_unlock();
 
 	printk("  TID NAME                     CPU S ALLOWED      PREEMPT  SWITCHES vol/invol\n");
 	for (unsigned int i = 0; i < n; i++) {

@@ -31,6 +31,7 @@
 #include <grace/errno.h>
 #include <grace/mm.h>
 #include <grace/printk.h>
+#include <grace/rculist.h>
 #include <grace/sched.h>
 #include <grace/smpboot.h>
 #include <grace/string.h>
@@ -61,7 +62,7 @@ int sched_create_threads(unsigned int cpu)
 			unsigned long flags;
 
 			spin_lock_irqsave(&task_list_lock, flags);
-			list_add_tail(&idle->tasks, &task_list);
+			list_add_tail_rcu(&idle->tasks, &task_list);
 			spin_unlock_irqrestore(&task_list_lock, flags);
 			idle_tasks[cpu] = idle;
 		}

@@ -34,6 +34,7 @@
 #include <grace/panic.h>
 #include <grace/rcupdate.h>
 #include <grace/sched.h>
+#include <grace/time.h>
 
 #include "sched.h"
 
@@ -59,9 +60,11 @@ void cpu_startup_entry(enum cpuhp_state state)
 			schedule();
 			continue;
 		}
+		tick_nohz_idle_enter();   /* nohz=1: no tick if nothing needs one */
 		rcu_idle_enter();      /* an extended quiescent state until woken */
 		safe_halt();
 		rcu_idle_exit();
+		tick_nohz_idle_exit();
 	}
 }
 

@@ -5,15 +5,19 @@
  * sleeping context: the ktest runner's thread).
  */
 #include <grace/completion.h>
+#include <grace/delay.h>
 #include <grace/ktest.h>
 #include <grace/mm.h>
 #include <grace/kthread.h>
 #include <grace/mutex.h>
 #include <grace/printk.h>
+#include <grace/rculist.h>
 #include <grace/sched.h>
 #include <grace/smpboot.h>
 #include <grace/time.h>
 #include <grace/wait.h>
+
+#include "sched.h"
 
 static void one_cpu_mask(struct cpumask *m, unsigned int cpu)
 {
@@ -609,4 +613,124 @@ KTEST(sched_smpboot, "sched.smpboot")
 	KTEST_EXPECT(!sb_wrong_cpu);
 	KTEST_EXPECT_MSG(sb_setups == (int)n, "%d setups for %u CPUs", sb_setups, n);
 	smpboot_unregister_percpu_thread(&sb_threads);
+}
+
+/* ---- sched.task_rcu ---- */
+
+/*
+ * task_list is read under RCU and a dead task is freed only a grace period
+ * after it left the list (reap_dead_tasks). A walker on another CPU reads
+ * every task it meets, and holds each of this test's short-lived threads
+ * until it has left the list and 20 ms more; the test starts and stops 12
+ * of them, each freed by a reap while the walker holds it. The walker checks that a task it holds
+ * keeps its tid and is not poisoned (DEBUG kfree fills freed memory with
+ * 0x6b; without DEBUG a reused struct changes the tid). Catches
+ * sched.bug_free_task_no_gp=1 (scenario sched-bug-free-task-no-gp).
+ */
+static volatile bool trcu_stop;
+static unsigned long trcu_walks, trcu_bad, trcu_met, trcu_left;
+static struct task_struct *volatile trcu_holding;   /* what the walker holds now */
+
+static int trcu_short_fn(void *data)
+{
+	(void)data;
+	while (!kthread_should_stop())
+		msleep(1);
+	return 0;
+}
+
+static int trcu_walker_fn(void *data)
+{
+	(void)data;
+	while (!READ_ONCE(trcu_stop)) {
+		struct list_head *pos, *nx;
+
+		rcu_read_lock();
+		/* list_for_each_entry_rcu by hand: a freed task's next pointer
+		 * is poison (DEBUG) and must not be followed. */
+		for (pos = READ_ONCE(task_list.next); pos != &task_list; pos = nx) {
+			struct task_struct *p = container_of(pos, struct task_struct, tasks);
+			int tid = READ_ONCE(p->tid);
+
+			nx = READ_ONCE(pos->next);
+			if ((unsigned long)nx == 0x6b6b6b6b6b6b6b6bUL) {
+				trcu_bad++;
+				break;
+			}
+			if (p->comm[0] != 't' || p->comm[1] != 'r' || p->comm[2] != 'c')
+				continue;
+			trcu_met++;
+			WRITE_ONCE(trcu_holding, p);
+			/* Hold it, as a slow reader would, until it has left the
+			 * list (at most 200 ms) and 20 ms more: a correct reap
+			 * waits for this reader; a wrong one frees it now. */
+			for (int i = 0; i < 20000 && READ_ONCE(p->tasks.prev) != LIST_POISON2; i++)
+				udelay(10);
+			if (READ_ONCE(p->tasks.prev) == LIST_POISON2)
+				trcu_left++;
+			mdelay(20);
+			bool dead = READ_ONCE(p->tid) != tid || (u8)READ_ONCE(p->comm[0]) == 0x6b;
+
+			WRITE_ONCE(trcu_holding, NULL);
+			nx = READ_ONCE(pos->next);
+			if (dead || (unsigned long)nx == 0x6b6b6b6b6b6b6b6bUL) {
+				trcu_bad++;
+				break;
+			}
+		}
+		rcu_read_unlock();
+		trcu_walks++;
+		msleep(1);   /* a quiescent state between walks */
+	}
+	return 0;
+}
+
+KTEST(sched_task_rcu, "sched.task_rcu")
+{
+	struct task_struct *w;
+	unsigned int other = NR_CPUS, cpu, me;
+
+	preempt_disable();
+	me = smp_processor_id();
+	for_each_online_cpu(cpu)
+		if (cpu != me) {
+			other = cpu;
+			break;
+		}
+	preempt_enable();
+	if (other == NR_CPUS)
+		return;   /* one CPU: the walker could not overlap a free */
+	trcu_stop = false;
+	trcu_walks = trcu_bad = trcu_met = trcu_left = 0;
+	w = kthread_create(trcu_walker_fn, NULL, "trcu-walker");
+	KTEST_EXPECT(w);
+	if (!w)
+		return;
+	kthread_bind(w, other);
+	get_task_struct(w);
+	wake_up_process(w);
+	for (int i = 0; i < 12; i++) {
+		struct task_struct *k = kthread_create(trcu_short_fn, NULL, "trcu/%d", i);
+
+		KTEST_EXPECT(k);
+		if (!k)
+			break;
+		/* Not on the walker's CPU, whose reader would keep it from
+		 * running (and so from dying) while it is held. */
+		kthread_bind(k, me);
+		wake_up_process(k);
+		/* Until the walker holds it (at most 200 ms), then stop it:
+		 * reaped here or at the next kthread_run. */
+		for (int w = 0; w < 100 && READ_ONCE(trcu_holding) != k; w++)
+			msleep(2);
+		kthread_stop(k);
+	}
+	reap_dead_tasks();
+	WRITE_ONCE(trcu_stop, true);
+	kthread_stop(w);
+	put_task_struct(w);
+	KTEST_EXPECT_MSG(!trcu_bad, "a task_list reader held %lu freed tasks (freed before a grace period)",
+			 trcu_bad);
+	KTEST_EXPECT_MSG(trcu_left > 0, "the walker never held a test thread as it left the list "
+			 "(%lu met, %lu walks): nothing was tested", trcu_met, trcu_walks);
 }

@@ -29,11 +29,17 @@
  *  - The barrier test (rcutorture.n_barrier_cbs callbacks on every online
  *    CPU, then rcu_barrier(), then all of them must have run).
  *  - With rcutorture.onoff_interval_ms, a random non-boot CPU goes offline
- *    or online every interval. RCU's books must agree with the CPU's state
- *    when cpu_up/cpu_down return. Two hotplug states wait for RCU the way
+ *    or online every interval; before every fourth offline the GP kthread
+ *    is moved to the outgoing CPU, so its FQS timer is armed there. RCU's
+ *    books must agree with the CPU's state when cpu_up/cpu_down return. Two hotplug states wait for RCU the way
  *    real subsystems' do: a DEAD callback (synchronize_rcu + rcu_barrier)
  *    and an ONLINE teardown on the outgoing CPU's hotplug thread
- *    (rcu_barrier).
+ *    (rcu_barrier). A third, a DYING step on the outgoing CPU itself
+ *    (interrupts off, its tick already stopped, so nothing there can invoke
+ *    them), queues rcutorture.n_strand_cbs callbacks on that CPU: every CPU
+ *    taken down dies holding callbacks. When cpu_down() returns they must
+ *    all have run — the DEAD step's rcu_barrier() waited for them, so they
+ *    were migrated to a live CPU — or the CPU is named.
  *
  * Every rcutorture.stat_interval_s:
  *   rcutorture: Reader Pipe:  n0 n1 n2 ... n10        (" !!!" if n2.. > 0)
@@ -88,6 +94,8 @@ static int rt_stall_s = 15;
 static int rt_reader_long_us = 2000;
 static int rt_reader_burst = 256;
 static int rt_stall_cpu_s;
+static int rt_n_strand_cbs = 4;
+static bool rt_cpu_timers = true;
 static bool rt_poweroff = true;
 param_bool("torture.rcu", torture_rcu, "run the RCU torture test at boot");
 param_int("rcutorture.duration_s", rt_duration_s, 1, 86400, "how long rcutorture runs");
@@ -103,6 +111,11 @@ param_int("rcutorture.reader_long_us", rt_reader_long_us, 0, 100000, "length of 
 param_int("rcutorture.reader_burst", rt_reader_burst, 1, 100000000, "reads between a reader's 1-tick naps");
 param_int("rcutorture.stall_cpu_s", rt_stall_cpu_s, 0, 600,
 	  "2 s in, one thread spins this long inside a reader (RCU must warn)");
+param_int("rcutorture.n_strand_cbs", rt_n_strand_cbs, 0, 64,
+	  "callbacks queued on every outgoing CPU in its DYING step (0: off)");
+param_bool("rcutorture.cpu_timers", rt_cpu_timers,
+	   "a timer on every CPU every tick (irq readers, NMIs, callbacks, the barrier test's posts); "
+	   "0 lets idle CPUs stop their tick with nohz=1");
 param_bool("rcutorture.poweroff", rt_poweroff, "power off with the verdict when torture.rcu=1 ends");
 
 #define RT_PIPE_LEN 10
@@ -139,9 +152,10 @@ static struct {
 	u64 op_since_ns, op_max_ns;
 	int op_cpu;
 	bool op_down;
+	unsigned long strand_posted, strand_invoked, strand_ops, gp_hops;
 	unsigned int nthreads;
 	struct task_struct *threads[NR_CPUS_MAX + 70];
-	int dead_state, online_state;
+	int dead_state, online_state, dying_state;
 } rt;
 
 static struct rt_elem *rt_current;   /* published with rcu_assign_pointer */
@@ -151,6 +165,7 @@ struct rt_timer {
 	struct timer_list t;
 	unsigned int home;
 	bool set_up;
+	unsigned long fires;
 };
 static DEFINE_PER_CPU(struct rt_timer, rt_timer);
 static DEFINE_PER_CPU(u64, rt_timer_rng);
@@ -165,6 +180,8 @@ struct rt_cbhead {
 static DEFINE_PER_CPU(struct rt_cbhead, rt_spread_head);
 static DEFINE_PER_CPU(int, rt_barrier_req);   /* callbacks the timer still has to post */
 static DEFINE_PER_CPU(struct rt_cbhead [RT_BARRIER_HEADS], rt_barrier_heads);
+#define RT_STRAND_HEADS 64
+static DEFINE_PER_CPU(struct rt_cbhead [RT_STRAND_HEADS], rt_strand_heads);
 
 static void rt_error(const char *what)
 {
@@ -341,6 +358,12 @@ static void rt_barrier_cb(struct rcu_head *rh)
 	WRITE_ONCE(container_of(rh, struct rt_cbhead, rh)->queued, 0);
 }
 
+static void rt_strand_cb(struct rcu_head *rh)
+{
+	__atomic_add_fetch(&rt.strand_invoked, 1, __ATOMIC_RELAXED);
+	WRITE_ONCE(container_of(rh, struct rt_cbhead, rh)->queued, 0);
+}
+
 /* Every tick on every CPU: a reader in interrupt context, now and then an
  * NMI reader elsewhere, callbacks on this CPU. */
 static void rt_timer_fn(struct timer_list *t)
@@ -352,6 +375,7 @@ static void rt_timer_fn(struct timer_list *t)
 
 	if (READ_ONCE(rt.stop))
 		return;
+	WRITE_ONCE(container_of(t, struct rt_timer, t)->fires, container_of(t, struct rt_timer, t)->fires + 1);
 	if (rt_irq_readers) {
 		rcu_read_lock();
 		rt_read(rng, 0, 1);
@@ -553,14 +577,27 @@ static int rt_stall_fn(void *arg)
 
 static bool rt_hp_waits;   /* the hotplug states below are active */
 
-/* A DEAD callback that waits for RCU, as subsystems are allowed to. */
+/*
+ * A DEAD callback that waits for RCU, as subsystems are allowed to — and,
+ * first, for the dead CPU's torture timer (it feeds call_rcu on that CPU's
+ * behalf) to fire again, on a live CPU. That is the subsystem of the
+ * timers-before-RCU story (McKenney, LCA 2018): a DEAD step that waits for
+ * something a timer on the outgoing CPU drives. The timers' DYING step has
+ * pushed it to CPU 0 before any DEAD step, so it fires within a tick;
+ * moved later (timers.bug_late_migration) it never does: a hotplug stall.
+ */
 static int rt_dead_teardown(unsigned int cpu)
 {
-	(void)cpu;
-	if (READ_ONCE(rt_hp_waits)) {
-		synchronize_rcu();
-		rcu_barrier();
+	if (!READ_ONCE(rt_hp_waits))
+		return 0;
+	if (rt_cpu_timers && per_cpu(rt_timer, cpu).set_up) {
+		unsigned long seen = READ_ONCE(per_cpu(rt_timer, cpu).fires);
+
+		while (READ_ONCE(per_cpu(rt_timer, cpu).fires) == seen && !READ_ONCE(rt.stop))
+			msleep(1);
 	}
+	synchronize_rcu();
+	rcu_barrier();
 	return 0;
 }
 
@@ -574,9 +611,84 @@ static int rt_online_teardown(unsigned int cpu)
 	return 0;
 }
 
+/*
+ * A DYING teardown, on the outgoing CPU inside stop_machine, interrupts
+ * off, after its tick stopped (take_cpu_down): callbacks queued here cannot
+ * be invoked on this CPU any more. Only their migration to a live CPU at
+ * the first DEAD step lets them run — and the DEAD step above waits for
+ * them in rcu_barrier(). Every CPU taken down thus dies with callbacks.
+ */
+static int rt_dying_teardown(unsigned int cpu)
+{
+	struct rt_cbhead *h = per_cpu(rt_strand_heads, cpu);
+
+	if (!READ_ONCE(rt_hp_waits))
+		return 0;
+	for (int i = 0; i < MIN(rt_n_strand_cbs, RT_STRAND_HEADS); i++) {
+		if (READ_ONCE(h[i].queued))
+			continue;   /* checked after the last cpu_down(): cannot happen */
+		h[i].queued = 1;
+		call_rcu(&h[i].rh, rt_strand_cb);
+		__atomic_add_fetch(&rt.strand_posted, 1, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
+/* After cpu_down(cpu) returned: the callbacks it died with have all run. */
+static void rt_check_stranded(unsigned int cpu)
+{
+	struct rt_cbhead *h = per_cpu(rt_strand_heads, cpu);
+	int left = 0;
+
+	for (int i = 0; i < RT_STRAND_HEADS; i++)
+		left += READ_ONCE(h[i].queued) != 0;
+	rt.strand_ops++;
+	if (left) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "CPU %u went offline and %d of the callbacks it died with "
+			 "have not run (the DEAD step's rcu_barrier() returned)", cpu, left);
+		rt_error(msg);
+	}
+}
+
+/*
+ * Move the GP kthread to `cpu`, which is about to go offline, and wait (at
+ * most 100 ms) until it sleeps there between FQS scans:
+ * its timer is then armed on the outgoing CPU, which the timers' DYING
+ * step must push away (with nohz=1 and timers.bug_late_migration it stays
+ * there and the GP never ends). Its affinity is given back at once: it
+ * stays where it is until that CPU goes. (Even with its timer stranded the
+ * GP ends: stop_machine switches context on every online CPU, the dying CPU
+ * reports from its idle loop, and the wake-up that ends the GP deletes the
+ * stranded timer. docs/rcu.md, "Timers before RCU on teardown".)
+ */
+static bool rt_gp_kthread_hop(unsigned int cpu)
+{
+	struct task_struct *k = rcu_state.gp_kthread;
+	struct cpumask saved;
+	bool there = false;
+
+	cpumask_copy(&saved, &k->cpus_allowed);
+	if (set_cpus_allowed_ptr(k, cpumask_of(cpu)))
+		return false;
+	for (u64 end = ktime_get_ns() + 100000000ULL; !there && ktime_get_ns() < end && !READ_ONCE(rt.stop);) {
+		there = task_cpu(k) == cpu && READ_ONCE(rcu_state.gp_state) == RCU_GP_WAIT_FQS &&
+			READ_ONCE(rcu_state.fqs_sleep_cpu) == cpu &&
+			READ_ONCE(rcu_state.fqs_wake_jiffies) > jiffies_now();
+		if (!there)
+			schedule_timeout_uninterruptible(1);
+	}
+	set_cpus_allowed_ptr(k, &saved);
+	if (there)
+		rt.gp_hops++;
+	return there;
+}
+
 static int rt_onoff_fn(void *arg)
 {
 	u64 rng = 0x0FF0ULL ^ ktime_get_ns();
+	unsigned long ops = 0;
 
 	(void)arg;
 	while (!READ_ONCE(rt.stop)) {
@@ -591,14 +703,19 @@ static int rt_onoff_fn(void *arg)
 		if (!cpumask_test_cpu(cpu, &cpu_present_mask))
 			continue;
 		rt.op_down = cpu_online(cpu);
+		if (rt.op_down && ++ops % 4 == 0)
+			rt_gp_kthread_hop(cpu);
 		rt.op_cpu = (int)cpu;
 		t0 = ktime_get_ns();
 		WRITE_ONCE(rt.op_since_ns, t0);
 		if (rt.op_down) {
 			rt.off_tried++;
 			ret = remove_cpu(cpu);
-			if (!ret)
+			if (!ret) {
 				rt.off_ok++;
+				if (rt.dying_state > 0)
+					rt_check_stranded(cpu);
+			}
 		} else {
 			rt.on_tried++;
 			ret = add_cpu(cpu);
@@ -667,10 +784,11 @@ static void rt_stats(void)
 	rt_print_array("Free-Block Circulation", rt.circulation, "");
 	printk("rcutorture: GPs so far: %lu  version %lu  retire sync/poll/call_rcu/exp: %lu/%lu/%lu/%lu  "
 	       "alloc fail %lu  mberr %lu  fake %lu  barriers %lu  onoff: %lu/%lu offline, %lu/%lu online, "
-	       "max op %llu ms\n", rcu_gp_completed(), rt.writer_version, rt.retire[RETIRE_SYNC],
+	       "max op %llu ms  stranded %lu/%lu in %lu offlines  gp kthread hops %lu\n", rcu_gp_completed(), rt.writer_version, rt.retire[RETIRE_SYNC],
 	       rt.retire[RETIRE_POLL], rt.retire[RETIRE_CALL], rt.retire[RETIRE_EXP], rt.alloc_fail, rt.mberr, rt.fake_ops,
 	       rt.barriers, rt.off_ok, rt.off_tried, rt.on_ok, rt.on_tried,
-	       (unsigned long long)(rt.op_max_ns / 1000000));
+	       (unsigned long long)(rt.op_max_ns / 1000000), rt.strand_invoked, rt.strand_posted,
+	       rt.strand_ops, rt.gp_hops);
 }
 
 static struct task_struct *rt_spawn(int (*fn)(void *), unsigned long arg, const char *name)
@@ -721,7 +839,16 @@ int rcutorture_run(int seconds)
 	u64 end, next, last_gp_ns, last_ver_ns;
 	unsigned long last_gp, last_ver;
 	bool hung = false;
+	struct cpumask saved_mask;
 
+	/*
+	 * The stats loop that reports hangs runs on the boot CPU, which never
+	 * goes offline: its msleep()s must not depend on a timer of a CPU that
+	 * hotplug takes down (with timers.bug_late_migration it slept forever
+	 * on a stranded timer and nobody reported the hang: 1 run in 12).
+	 */
+	cpumask_copy(&saved_mask, &current->cpus_allowed);
+	set_cpus_allowed_ptr(current, cpumask_of(0));
 	memset(&rt, 0, sizeof(rt));
 	spin_lock_init(&rt.free_lock);
 	for (int i = 0; i < RT_NELEM; i++)
@@ -744,6 +871,9 @@ int rcutorture_run(int seconds)
 						  rt_dead_teardown);
 		rt.online_state = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "rcutorture:online", NULL,
 						    rt_online_teardown);
+		if (rt_n_strand_cbs)
+			rt.dying_state = cpuhp_setup_state(CPUHP_AP_STARTING_DYN, "rcutorture:strand", NULL,
+							   rt_dying_teardown);
 		WRITE_ONCE(rt_hp_waits, true);
 	}
 	rt_spawn(rt_writer_fn, 0, "rt-writer");
@@ -772,7 +902,8 @@ int rcutorture_run(int seconds)
 			wake_up_process(t);
 		}
 	}
-	rt_setup_timers(true);
+	if (rt_cpu_timers)
+		rt_setup_timers(true);
 
 	end = rt.start_ns + (u64)seconds * 1000000000ULL;
 	next = rt.start_ns + (u64)rt_stat_interval_s * 1000000000ULL;
@@ -871,6 +1002,8 @@ int rcutorture_run(int seconds)
 			cpuhp_remove_state((enum cpuhp_state)rt.dead_state);
 		if (rt.online_state > 0)
 			cpuhp_remove_state((enum cpuhp_state)rt.online_state);
+		if (rt.dying_state > 0)
+			cpuhp_remove_state((enum cpuhp_state)rt.dying_state);
 		/* Everything retired comes home. A call_rcu chain re-queues
 		 * itself from its callback, behind the barrier's: each
 		 * rcu_barrier() moves every chain on by at least one step. */
@@ -881,6 +1014,7 @@ int rcutorture_run(int seconds)
 		}
 	}
 	WRITE_ONCE(rcu_last_gasp_reader, NULL);
+	set_cpus_allowed_ptr(current, &saved_mask);
 
 	u64 pipe[RT_PIPE_LEN + 1], batch[RT_PIPE_LEN + 1];
 	char msg[128];
@@ -904,6 +1038,11 @@ int rcutorture_run(int seconds)
 				 nfree, RT_NELEM - 1);
 			rt_error(msg);
 		}
+		if (rt.strand_invoked != rt.strand_posted) {
+			snprintf(msg, sizeof(msg), "%lu callbacks stranded on outgoing CPUs, %lu ran",
+				 rt.strand_posted, rt.strand_invoked);
+			rt_error(msg);
+		}
 		if (rt.barrier_invoked != rt.barrier_posted) {
 			snprintf(msg, sizeof(msg), "%lu barrier callbacks posted, %lu ran",
 				 rt.barrier_posted, rt.barrier_invoked);
@@ -913,9 +1052,9 @@ int rcutorture_run(int seconds)
 	if (watchdog_soft_reports != wd_soft || watchdog_hard_reports != wd_hard)
 		rt_error("the lockup watchdog reported during the test");
 	rt_stats();
-	printk("rcutorture: GP latency: last %llu us, longest %llu us; %lu FQS scans\n",
-	       (unsigned long long)(rcu_state.gp_last_ns / 1000),
-	       (unsigned long long)(rcu_state.gp_max_ns / 1000), rcu_state.n_fqs);
+	printk("rcutorture: GP latency: last %llu us, longest %llu us; %lu FQS scans; "
+	       "nohz: %lu idle tick stops\n", (unsigned long long)(rcu_state.gp_last_ns / 1000),
+	       (unsigned long long)(rcu_state.gp_max_ns / 1000), rcu_state.n_fqs, tick_nohz_stops);
 	printk("End of test: %s\n", rt.errors ? "FAILURE" : "SUCCESS");
 	return rt.errors ? -1 : 0;
 }
