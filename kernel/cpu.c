@@ -142,6 +142,12 @@ DEFINE_PER_CPU(struct cpuhp_cpu_state, cpuhp_state);
 
 static bool cpuhp_trace;
 param_bool("cpuhp.trace", cpuhp_trace, "print every hotplug step as it happens");
+/* Debug: the dead CPU's RCU callbacks stay on its list this long before they
+ * migrate (its RCU report is done; an rcu_barrier() meanwhile must entrain
+ * there itself). ktest rcu_windows.barrier_dead sets it. */
+int cpuhp_migrate_delay_ms;
+param_int("cpuhp.migrate_delay_ms", cpuhp_migrate_delay_ms, 0, 10000,
+	  "debug: pause N ms between a CPU's death and the migration of its RCU callbacks");
 
 static DEFINE_MUTEX(cpu_add_remove_lock);
 static struct task_struct *hotplug_owner;
@@ -553,6 +559,8 @@ static int takedown_cpu(unsigned int cpu)
 		printk("cpuhp: CPU %u did not reach play_dead (%d); it stays offline\n", cpu, ret);
 	/* The first DEAD step: the dead CPU's RCU callbacks to this CPU, before
 	 * any DEAD callback may wait for a grace period or rcu_barrier(). */
+	if (unlikely(READ_ONCE(cpuhp_migrate_delay_ms)))
+		msleep((unsigned int)cpuhp_migrate_delay_ms);
 	rcutree_migrate_callbacks(cpu);
 	st->state = CPUHP_BRINGUP_CPU;
 	return 0;

@@ -18,15 +18,25 @@
  * is inside multi_cpu_stop(); a stopper runs only at preemptible points, so
  * no CPU is stopped inside a spinlock's critical section.
  * Test: the hotplug TEARDOWN_CPU step (every offline), ktest "stop_machine.*".
+ *
+ * Debug: stop_machine.irqon_delay_us=N — in the DISABLE_IRQ stage a CPU that
+ * does not run fn waits N us with interrupts still on before it turns them
+ * off. That widens a real window: the CPUs in `cpus` already have interrupts
+ * off while the others still take interrupts, whose handlers may queue work
+ * (a cross-call) for them. ktest smp.dying_flush sets it around its own
+ * cpu_down()s: a call queued for the dying CPU in this window must still
+ * run there before it dies (CPUHP_AP_SMPCFD_DYING).
  */
 #include <asm/barrier.h>
 #include <asm/cpu.h>
 #include <grace/completion.h>
 #include <grace/cpuhotplug.h>
+#include <grace/delay.h>
 #include <grace/errno.h>
 #include <grace/ktest.h>
 #include <grace/kthread.h>
 #include <grace/panic.h>
+#include <grace/param.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
 #include <grace/sched.h>
@@ -51,6 +61,10 @@ struct cpu_stopper {
 };
 static DEFINE_PER_CPU(struct cpu_stopper, cpu_stopper);
 static bool stoppers_ready;
+
+int stop_machine_irqon_delay_us;
+param_int("stop_machine.irqon_delay_us", stop_machine_irqon_delay_us, 0, 100000,
+	  "debug: in stop_machine's DISABLE_IRQ stage the CPUs not running fn keep interrupts on N us longer");
 
 static void cpu_stop_queue(unsigned int cpu, struct cpu_stop_work *w)
 {
@@ -184,9 +198,14 @@ static int multi_cpu_stop(void *arg)
 			continue;
 		cur = newstate;
 		switch (cur) {
-		case MULTI_STOP_DISABLE_IRQ:
+		case MULTI_STOP_DISABLE_IRQ: {
+			int delay = READ_ONCE(stop_machine_irqon_delay_us);
+
+			if (unlikely(delay) && !is_active)
+				udelay((unsigned long)delay);   /* interrupts still on */
 			cli();
 			break;
+		}
 		case MULTI_STOP_RUN:
 			if (is_active)
 				err = m->fn(m->data);

@@ -8,6 +8,15 @@ Every tests/mutants/NN-name.patch is one plausible bug: a unified diff
     # models: <what bug this is>
     # catch:  <scenarios (globs) about that mechanism, expected to catch it>
 
+and optional lines: `# note:` (free text: what caught it, how often) and
+`# equivalent: <why>` — the mutant cannot be caught on this architecture
+because the code it leaves computes the same thing (for example a fence
+followed by an instruction that is itself a full barrier on x86). Such a
+mutant is listed as "equivalent" with its reason and not run (unless
+--run-equivalent); it counts neither as caught nor as missed. Claim it
+only with the evidence in the line (a test that shows the neighbouring,
+non-equivalent mutant is caught, or the instruction that makes it so).
+
 For each mutant (in a scratch copy of the working tree, build/mutants/src):
 apply it (a patch that no longer applies — the code it targets has moved —
 is reported as "does not apply", not an error of this tool), build, run the
@@ -16,6 +25,7 @@ the first item that fails. Then revert it. Prints one line per mutant:
 
     caught   NN-name   by <item> (expected catcher | NOT an expected catcher)
     MISSED   NN-name   <N> items passed
+    equivalent NN-name <why> (not run, not counted)
     does not apply / build broken (not counted)
 
 and a total. Exit status: 0 when every mutant that applied and built was
@@ -40,8 +50,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def read_header(path):
-    """(models, [catch globs]) from a mutant's header; ValueError if malformed."""
-    models, catch, name = None, None, None
+    """(models, [catch globs], equivalent-or-None) from a mutant's header;
+    ValueError if malformed."""
+    models, catch, name, equivalent = None, None, None, None
     with open(path) as f:
         for line in f:
             if not line.startswith("#"):
@@ -54,9 +65,11 @@ def read_header(path):
                 models = val.strip()
             elif key == "catch":
                 catch = val.split()
+            elif key == "equivalent":
+                equivalent = val.strip() or None
     if not name or not models or catch is None:
         raise ValueError("needs '# mutant:', '# models:' and '# catch:' header lines")
-    return models, catch
+    return models, catch, equivalent
 
 
 def run(cmd, cwd, log=None, timeout=None):
@@ -103,11 +116,15 @@ def make_scratch(src):
         shutil.copy2(a, b)
 
 
-def quick_items(src):
-    rc, out = run([sys.executable, "tests/run_scenarios.py", "--list", "--set", "quick"], src)
+def list_items(src, which):
+    rc, out = run([sys.executable, "tests/run_scenarios.py", "--list", "--set", which], src)
     if rc:
-        sys.exit("mutants: cannot list the quick set:\n" + out)
+        sys.exit("mutants: cannot list the %s set:\n" % which + out)
     return [line.split()[0] for line in out.splitlines() if line.strip()]
+
+
+def quick_items(src):
+    return list_items(src, "quick")
 
 
 def main():
@@ -116,6 +133,8 @@ def main():
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
     ap.add_argument("--catchers-only", action="store_true",
                     help="run only the expected catchers (faster; a miss then means 'not by them')")
+    ap.add_argument("--run-equivalent", action="store_true",
+                    help="run mutants marked '# equivalent:' too (to re-check the claim)")
     args = ap.parse_args()
 
     patches = sorted(glob.glob(os.path.join(ROOT, "tests/mutants/*.patch")))
@@ -130,6 +149,7 @@ def main():
     print("mutants: %d mutants; scratch copy %s" % (len(patches), src), flush=True)
     make_scratch(src)
     items = quick_items(src)
+    every_item = list_items(src, "all")
     results = []
     for patch in patches:
         name = os.path.basename(patch)[:-6]
@@ -137,9 +157,21 @@ def main():
         open(log, "w").close()
         t0 = time.time()
         try:
-            models, catch = read_header(patch)
+            models, catch, equivalent = read_header(patch)
         except (OSError, ValueError) as e:
             print("%-10s %-32s bad mutant file: %s" % ("invalid", name, e), flush=True)
+            results.append((name, "invalid", None, False))
+            continue
+        if equivalent and not args.run_equivalent:
+            print("%-10s %-32s %s (not run, not counted)" % ("equivalent", name, equivalent), flush=True)
+            results.append((name, "equivalent", None, False))
+            continue
+        # A catcher that names no item would "fail" as an unknown name: a
+        # false catch. Refuse the mutant instead.
+        unknown = [g for g in catch if not any(fnmatch.fnmatch(i, g) for i in every_item)]
+        if unknown:
+            print("%-10s %-32s catch: names no scenario or unit test: %s"
+                  % ("invalid", name, " ".join(unknown)), flush=True)
             results.append((name, "invalid", None, False))
             continue
         # --fuzz=0: a hunk whose context moved must not land somewhere else.
@@ -167,8 +199,8 @@ def main():
             expected = [i for i in items if any(fnmatch.fnmatch(i, g) for g in catch)]
             # Expected catchers may be outside the quick set (long scenarios).
             for g in catch:
-                if not any(fnmatch.fnmatch(i, g) for i in items) and "*" not in g:
-                    expected.append(g)
+                if not any(fnmatch.fnmatch(i, g) for i in items):
+                    expected += [i for i in every_item if fnmatch.fnmatch(i, g) and i not in expected]
             order = expected + ([] if args.catchers_only else [i for i in items if i not in expected])
             caught_by = None
             ran = 0
@@ -195,11 +227,13 @@ def main():
             for rel, data in saved.items():
                 with open(os.path.join(src, rel), "wb") as f:
                     f.write(data)
-    n = {k: sum(1 for r in results if r[1] == k) for k in ("caught", "MISSED", "no-apply", "no-build", "invalid")}
+    n = {k: sum(1 for r in results if r[1] == k)
+         for k in ("caught", "MISSED", "equivalent", "no-apply", "no-build", "invalid")}
     direct = sum(1 for r in results if r[1] == "caught" and r[3])
-    print("mutants: %d caught (%d by an expected catcher), %d MISSED, %d do not apply, "
-          "%d break the build (not counted), %d invalid; %d in all"
-          % (n["caught"], direct, n["MISSED"], n["no-apply"], n["no-build"], n["invalid"], len(results)))
+    print("mutants: %d caught (%d by an expected catcher), %d MISSED, %d equivalent (not run), "
+          "%d do not apply, %d break the build (not counted), %d invalid; %d in all"
+          % (n["caught"], direct, n["MISSED"], n["equivalent"], n["no-apply"], n["no-build"],
+             n["invalid"], len(results)))
     return 1 if n["MISSED"] or n["no-apply"] or n["invalid"] else 0
 
 

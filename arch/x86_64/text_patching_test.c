@@ -119,6 +119,8 @@ KTEST(poke, "patching.poke")
 			 pte ? (unsigned long long)*pte : 0ULL);
 	KTEST_EXPECT_MSG(!lookup_address(0x0000100000000000UL, NULL),
 			 "the poke alias is visible in the kernel page tables");
+	KTEST_EXPECT_MSG(text_poke_alias_ptes() == 0, "%u writable alias PTEs of kernel text are "
+			 "still mapped in the poke root after the poke", text_poke_alias_ptes());
 	KTEST_EXPECT_MSG(kernel_find_wx_page() == 0, "page %016lx is W+X", kernel_find_wx_page());
 }
 

@@ -190,6 +190,17 @@ void text_poke(void *addr, const void *bytes, size_t len)
 		text_poke_many(&v, 1);
 }
 
+/* For ktest patching.poke: PTEs of the poke window still present (0 between
+ * pokes: "clear the PTEs" above). */
+unsigned int text_poke_alias_ptes(void)
+{
+	unsigned int n = 0;
+
+	for (unsigned int p = 0; poke_pml4 && p < poke_text_pages; p++)
+		n += (READ_ONCE(*poke_pte(p)) & _PAGE_PRESENT) != 0;
+	return n;
+}
+
 /* ---- W^X: walk the kernel's own root (never the poke root) ---- */
 
 static unsigned long wx_walk(const u64 *table, unsigned int level, unsigned long base,

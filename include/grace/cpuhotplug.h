@@ -101,6 +101,9 @@ void cpus_read_lock(void);
 void cpus_read_unlock(void);
 
 enum cpuhp_state cpuhp_get_state(unsigned int cpu);
+/* Debug (cpuhp.migrate_delay_ms, kernel/cpu.c): ms between a CPU's death and
+ * the migration of its RCU callbacks; set by ktest rcu_windows.barrier_dead. */
+extern int cpuhp_migrate_delay_ms;
 const char *cpuhp_state_name(enum cpuhp_state state);
 
 /* Introspection and failure injection (shell, tests). */

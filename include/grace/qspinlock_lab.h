@@ -18,6 +18,10 @@ extern unsigned int qspinlock_bugs;
  * Pure (kernel/locking/pv_policy.c), so the host tests use it too. */
 int qspinlock_parse_bugs(const char *s, unsigned int *bits);
 
+/* Set qspinlock.race_delay_us at run time (0 = off); returns the old value.
+ * For ktests that need a lock window wide (locking.pending_head). */
+int qspinlock_race_delay_set(int us);
+
 /* Apply locktorture.bug= (and say so). Call before any other CPU runs. */
 void qspinlock_lab_init(void);
 

@@ -59,6 +59,8 @@ void pv_lock_ops_install(const struct pv_lock_ops *ops);
 
 /* Lock -> sleeping-head entries in the PV hash right now (tests, lockstat). */
 unsigned int pv_hash_entries_in_use(void);
+struct qspinlock;
+bool pv_lock_hashed(const struct qspinlock *lock);   /* for tests (qspinlock_paravirt.h) */
 
 /* How long (cpu_relax loops) a PV waiter spins before it halts. */
 extern int pv_spin_threshold;

@@ -24,5 +24,7 @@ int stop_machine_cpuslocked(cpu_stop_fn_t fn, void *data, const struct cpumask *
 /* Run fn on `cpu`'s stopper thread (preempting whatever runs there) and wait. */
 int stop_one_cpu(unsigned int cpu, cpu_stop_fn_t fn, void *arg);
 void stop_machine_init(void);
+/* Debug (boot parameter stop_machine.irqon_delay_us, or set by a test): see stop_machine.c. */
+extern int stop_machine_irqon_delay_us;
 
 #endif

@@ -148,6 +148,9 @@ static __always_inline void __queued_spin_lock_slowpath(struct qspinlock *lock, 
 	/* *,1,1 ~> *,1,0. The acquire load pairs with the owner's release store. */
 	while (__atomic_load_n(&lock->locked, __ATOMIC_ACQUIRE))
 		lock_cpu_relax();
+	/* Torture: *,1,0 is ours though nobody holds the lock — the queue head
+	 * must wait for P too (locktorture-qspinlock-native stretches this). */
+	lock_race_delay();
 	clear_pending_set_locked(lock);   /* *,1,0 -> *,0,1 */
 	lockstat_inc(cls, LS_PENDING);
 	return;

@@ -44,14 +44,33 @@ void qspinlock_lab_init(void)
 /*
  * qspinlock.race_delay_us=N: a random 0..N-1 µs pause at the points where
  * the paravirt protocol races with a concurrent kick (lock_race_delay() in
- * qspinlock_paravirt.h). Widens those windows so locktorture meets the races
- * in seconds instead of hours; the correct code must pass with it on.
+ * qspinlock_paravirt.h: before the slow unlock's unhash and after its kick,
+ * too), and at the native handovers (qspinlock.c: the pending waiter between
+ * seeing the owner leave and taking the lock, the queue head before it takes
+ * it). Widens those windows so locktorture meets the races in seconds
+ * instead of hours; the correct code must pass with it on.
  */
 int lock_race_delay_us;
 param_int("qspinlock.race_delay_us", lock_race_delay_us, 0, 1000,
 	  "random pause at the PV lock's race windows (torture)");
 static DEFINE_PER_CPU(u64, race_rng);
 DEFINE_STATIC_KEY_FALSE(lock_race_delay_key);   /* on iff lock_race_delay_us > 0 */
+
+/* For a ktest that needs a window wide: set the delay (0 = off) and return
+ * the old one. Patches the key's sites, so never with a spinlock held. */
+int qspinlock_race_delay_set(int us)
+{
+	int old = lock_race_delay_us;
+
+	if (us > 0) {
+		WRITE_ONCE(lock_race_delay_us, us);
+		static_branch_enable(&lock_race_delay_key);
+	} else {
+		static_branch_disable(&lock_race_delay_key);
+		WRITE_ONCE(lock_race_delay_us, 0);
+	}
+	return old;
+}
 
 void __lock_race_delay(void)
 {
@@ -60,5 +79,8 @@ void __lock_race_delay(void)
 	rng = this_cpu_ptr(&race_rng);
 	if (!*rng)
 		*rng = rdtsc() | 1;
-	udelay(prandom_next(rng) % (u64)lock_race_delay_us);
+	int us = READ_ONCE(lock_race_delay_us);
+
+	if (us > 0)   /* 0 while a test turns the key off */
+		udelay(prandom_next(rng) % (u64)us);
 }

@@ -123,6 +123,14 @@ static struct mcs_node *pv_unhash(struct qspinlock *lock)
 	return node;
 }
 
+/* Is `lock` in the hash now? For tests: an owner whose lock nobody waits
+ * for must find no entry (a stale one means the unlocker released before
+ * unhashing). Scans the whole table when the answer is no. */
+bool pv_lock_hashed(const struct qspinlock *lock)
+{
+	return pv_hash_find(lock) != NULL;
+}
+
 /* Entries now in the hash (0 whenever no PV head sleeps); for tests and lockstat. */
 unsigned int pv_hash_entries_in_use(void)
 {
@@ -169,6 +177,10 @@ static void pv_kick(int cpu)
 		return;   /* INJECTED BUG: the kick is lost */
 	lock_trace(TRACE_PV_KICK, cpu, 0, 0);
 	pv_lock_ops.kick(cpu);
+	/* Torture: the kicked CPU runs on while we are held up here (a vCPU
+	 * preempted right after its kick); whatever we still touch after the
+	 * kick, it may have taken, released and freed (ktest locking.reuse). */
+	lock_race_delay();
 }
 
 static inline void pv_init_node(struct mcs_node *node)
@@ -312,6 +324,11 @@ void __pv_queued_spin_unlock_slowpath(struct qspinlock *lock, u8 locked)
 	}
 	/* We read 3 with acquire (the failed cmpxchg in queued_spin_unlock),
 	 * which pairs with the head's xchg: its hash entry is visible. */
+	/* Torture: a head spinning with interrupts off (it cannot halt) sees
+	 * the release at once; an unlocker that released before unhashing
+	 * lets it own the lock with its stale entry still there (ktest
+	 * locking.reuse checks the new owner finds none). */
+	lock_race_delay();
 	node = pv_unhash(lock);
 	cpu = node->cpu;
 	/* *,0,3 -> *,0,0. Release pairs with the next owner's acquire. */

@@ -42,6 +42,7 @@
 #include <asm/cpu.h>
 #include <asm/irq_vectors.h>
 #include <grace/backtrace.h>
+#include <grace/delay.h>
 #include <grace/errno.h>
 #include <grace/irq.h>
 #include <grace/kthread.h>
@@ -67,6 +68,11 @@ bool sched_ready;
 
 static int sched_timeslice = 3;
 param_int("sched.timeslice", sched_timeslice, 1, 1000, "round-robin time slice, in ticks");
+/* Debug: a task in transit between runqueues stays MIGRATING (both locks
+ * dropped) this long; ktest sched.migrate_race sets it to meet the window. */
+int sched_migrate_delay_us;
+param_int("sched.migrate_delay_us", sched_migrate_delay_us, 0, 10000,
+	  "debug: pause N us in a task's move between runqueues, between the two locks");
 static bool sched_preempt = true;
 param_bool("sched.preempt", sched_preempt, "preempt tasks on the tick and at interrupt exit");
 
@@ -216,6 +222,8 @@ static void move_task_unlock(struct rq *src, struct task_struct *p, unsigned int
 	WRITE_ONCE(p->on_rq, TASK_ON_RQ_MIGRATING);
 	WRITE_ONCE(p->cpu, dest_cpu);
 	spin_unlock(&src->lock);
+	if (unlikely(READ_ONCE(sched_migrate_delay_us)))
+		udelay((unsigned long)sched_migrate_delay_us);   /* in transit, no lock held */
 
 	spin_lock(&dst->lock);
 	enqueue_task(dst, p);

@@ -29,6 +29,7 @@ DECLARE_PER_CPU(struct rq, runqueues);
 #define cpu_rq(cpu) per_cpu_ptr(&runqueues, (cpu))
 #define this_rq()   this_cpu_ptr(&runqueues)
 
+extern int sched_migrate_delay_us;         /* debug (core.c); sched.migrate_race */
 extern struct list_head task_list;        /* every task, for ps */
 extern spinlock_t task_list_lock;
 

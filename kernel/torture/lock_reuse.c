@@ -18,8 +18,19 @@
  * poison pattern, waits, checks the pattern, then initialises a fresh lock
  * for the next round. Any store A's unlock makes after its release lands in
  * the poison; qspinlock.race_delay_us stretches the PV slow unlock after its
- * kick, so that the kicked B can get there first. A round that does not
- * finish within 2 s (a lost wake-up) is a failure too. Scenarios locking-reuse-pv (pvspin=ipi, a low spin threshold
+ * kick (also inside pv_kick(), right after the kick itself), so that the
+ * kicked B can get there first. It runs 2 s and at least LR_MIN_ROUNDS
+ * rounds in all (at most 4 s more). A round that does not finish within
+ * 2 s (a lost wake-up) is a failure too.
+ *
+ * The hash entry is the other thing the unlocker must be done with before
+ * its release: every other round B waits with interrupts off, so under a PV
+ * backend it cannot halt and, as queue head, hashes itself, writes 3 and
+ * spins on the locked byte, seeing the release at once. Just after taking
+ * the lock B looks the lock up in the PV hash: nobody else waits for it, so
+ * an entry there is B's own stale one, left because the unlocker released
+ * before it unhashed (qspinlock.race_delay_us also stretches the slow unlock
+ * just before its unhash). Scenarios locking-reuse-pv (pvspin=ipi, a low spin threshold
  * so waiters halt) and locking-reuse-native.
  */
 #include <asm/barrier.h>
@@ -29,6 +40,7 @@
 #include <grace/ktest.h>
 #include <grace/printk.h>
 #include <grace/qspinlock.h>
+#include <grace/qspinlock_pv.h>
 #include <grace/random.h>
 #include <grace/sched.h>
 #include <grace/spinlock.h>
@@ -54,10 +66,22 @@ struct lr_pair {
 	int stop, exited;
 	u64 rng;
 	int bad, bad_round, bad_off, bad_val;
-	u64 rounds, contended;
+	int stale, stale_round;  /* B owned the lock with an entry in the PV hash */
+	u64 rounds, contended, irqsoff;
 };
 
 static struct lr_pair lr_pairs[LR_MAX_PAIRS];
+
+#define LR_MIN_ROUNDS 1000   /* in all pairs together */
+
+static u64 lr_total_rounds(unsigned int npairs)
+{
+	u64 n = 0;
+
+	for (unsigned int i = 0; i < npairs; i++)
+		n += READ_ONCE(lr_pairs[i].rounds);
+	return n;
+}
 
 
 static void lr_wait_phase(struct lr_pair *p, int want)
@@ -97,8 +121,19 @@ static int lr_b_fn(void *arg)
 		lr_wait_phase(p, 1);
 		if (READ_ONCE(p->stop))
 			break;
-		spin_lock(&p->slot.lock);
-		spin_unlock(&p->slot.lock);
+		if (p->round & 1) {
+			unsigned long flags;
+
+			spin_lock_irqsave(&p->slot.lock, flags);
+			/* Ours, and nobody waits for it: no entry may be left. */
+			if (pv_lock_hashed(&p->slot.lock.q) && !p->stale++)
+				p->stale_round = p->round;
+			spin_unlock_irqrestore(&p->slot.lock, flags);
+			p->irqsoff++;
+		} else {
+			spin_lock(&p->slot.lock);
+			spin_unlock(&p->slot.lock);
+		}
 		/* "Free" and reuse the slot at once. */
 		for (int i = 0; i < 64; i++)
 			WRITE_ONCE(p->slot.bytes[i], LR_POISON);
@@ -156,7 +191,12 @@ KTEST(locking_reuse, "locking.reuse")
 	end = ktime_get_ns() + (u64)LR_SECONDS * 1000000000ULL;
 	bool stuck = false;
 
-	while (ktime_get_ns() < end && !stuck) {
+	/* At least LR_MIN_ROUNDS rounds (a loaded host gives few in 2 s; a late
+	 * store shows in a few percent of rounds), at most 4 s more. */
+	u64 hard_end = end + 4000000000ULL;
+
+	while (!stuck && ktime_get_ns() < hard_end &&
+	       (ktime_get_ns() < end || lr_total_rounds(npairs) < LR_MIN_ROUNDS)) {
 		msleep(20);
 		for (unsigned int i = 0; i < npairs; i++) {
 			u64 r = READ_ONCE(lr_pairs[i].rounds);
@@ -182,15 +222,19 @@ KTEST(locking_reuse, "locking.reuse")
 		while (__atomic_load_n(&lr_pairs[i].exited, __ATOMIC_ACQUIRE) < 2 && ktime_get_ns() < deadline)
 			msleep(1);
 	}
-	u64 total = 0;
-	int bad = 0;
+	u64 total = 0, irqsoff = 0;
+	int bad = 0, stale = 0;
 
 	for (unsigned int i = 0; i < npairs; i++) {
 		total += lr_pairs[i].rounds;
+		irqsoff += lr_pairs[i].irqsoff;
 		bad += lr_pairs[i].bad;
+		stale += lr_pairs[i].stale;
 	}
-	printk("locking.reuse: %u pairs, %llu rounds, PV %s; %d freed lock slots written after release\n",
-	       npairs, (unsigned long long)total, qspinlock_pv_active ? "active" : "off", bad);
+	printk("locking.reuse: %u pairs, %llu rounds, PV %s; %d freed lock slots written after release; "
+	       "%llu rounds waiting irqs-off, %d stale PV hash entries\n",
+	       npairs, (unsigned long long)total, qspinlock_pv_active ? "active" : "off", bad,
+	       (unsigned long long)irqsoff, stale);
 	for (unsigned int i = 0; i < npairs; i++) {
 		struct lr_pair *p = &lr_pairs[i];
 
@@ -198,6 +242,9 @@ KTEST(locking_reuse, "locking.reuse")
 				 "slot is %#x, not the poison %#x: the unlocker wrote it after its release "
 				 "(%d rounds bad)", i, p->a_cpu, p->b_cpu, p->bad_round, p->bad_off,
 				 p->bad_val, LR_POISON, p->bad);
+		KTEST_EXPECT_MSG(p->stale == 0, "pair %u (CPUs %d, %d), round %d: B owns the lock and its "
+				 "PV hash entry is still there: the unlocker released before unhashing "
+				 "(%d rounds)", i, p->a_cpu, p->b_cpu, p->stale_round, p->stale);
 	}
 	KTEST_EXPECT_MSG(total >= npairs * 20ULL, "only %llu rounds in %d s", (unsigned long long)total,
 			 LR_SECONDS);

@@ -109,8 +109,17 @@ static void sn_nmi(struct pt_regs *regs)
 		WRITE_ONCE(sn.overlap, 1);
 	u64 v = sn.counter;      /* a non-atomic increment: a second CPU inside loses one */
 
-	/* V2: long holds, so that NMI slow paths overlap the switch point. */
-	udelay(READ_ONCE(sn.v2) ? 30 : 2);
+	/*
+	 * V2: long holds, so that NMI slow paths overlap the switch point.
+	 * V1, inside while a switch is on (only an NMI that was already inside
+	 * when the flag went up may be, and stop_machine waits for it): stay
+	 * 200 us, so that a user the flag failed to keep out straddles the
+	 * moment the backend changes.
+	 */
+	if (READ_ONCE(sn.v2))
+		udelay(30);
+	else
+		udelay(__atomic_load_n(&pv_switch_in_progress, __ATOMIC_SEQ_CST) ? 200 : 2);
 	sn.counter = v + 1;
 	__atomic_sub_fetch(&sn.inside, 1, __ATOMIC_SEQ_CST);
 	/*

@@ -116,5 +116,7 @@ extern void (*text_poke_trace_hook)(unsigned int step, const struct text_poke_lo
 /* DEBUG: walk the kernel page tables; the first page that is writable and
  * executable, or 0 when there is none. Always built (ktest uses it). */
 unsigned long kernel_find_wx_page(void);
+/* Present PTEs left in text_poke's private alias window (0 between pokes). */
+unsigned int text_poke_alias_ptes(void);
 
 #endif
