@@ -18,11 +18,14 @@
  *                    period ends with y's reader, long before x's: a
  *                    callback numbered for it runs inside x's reader.
  *
- *   rcu_windows.barrier_dead A CPU taken down with callbacks queued (a reader on
- *                    another CPU holds their grace period open) is out of
- *                    RCU's books before its callbacks migrate;
- *                    cpuhp.migrate_delay_ms (set to 300 ms here) keeps
- *                    them on the dead CPU's list meanwhile. An rcu_barrier()
+ *   rcu_windows.barrier_dead A CPU taken down queues callbacks in a DYING
+ *                    step of its own (interrupts off, tick stopped: they
+ *                    can only run once migrated), then is out of RCU's
+ *                    books before they migrate; cpuhp.migrate_delay_ms (set
+ *                    to 300 ms here) keeps them on the dead CPU's list
+ *                    meanwhile. (Queued earlier, with a reader holding their
+ *                    grace period open, they ran on the dying CPU itself:
+ *                    the reader also holds up stop_machine.) An rcu_barrier()
  *                    called in that window must wait for them too: once it
  *                    returns, every one of them has run.
  *
@@ -209,9 +212,18 @@ static void bd_cb(struct rcu_head *h)
 	__atomic_add_fetch(&bd.ran, 1, __ATOMIC_RELEASE);
 }
 
-static int bd_queue(void *arg)
+/*
+ * A DYING step of the CPU the test takes down: on that CPU, interrupts off,
+ * inside stop_machine, after its tick stopped. Callbacks queued here can no
+ * longer be invoked there: only their migration at the first DEAD step lets
+ * them run.
+ */
+static unsigned int bd_cpu = ~0u;
+
+static int bd_dying(unsigned int cpu)
 {
-	(void)arg;
+	if (cpu != READ_ONCE(bd_cpu) || bd.queued)
+		return 0;
 	for (int i = 0; i < BD_CBS; i++)
 		call_rcu(&bd.head[i], bd_cb);
 	__atomic_store_n(&bd.queued, 1, __ATOMIC_RELEASE);
@@ -234,56 +246,49 @@ static int bd_remove(void *arg)
 KTEST(rcu_barrier_dead, "rcu_windows.barrier_dead")
 {
 	unsigned int cpus[NR_CPUS], n = rw_others(cpus, NR_CPUS);
-	int saved = cpuhp_migrate_delay_ms, ran_at_return;
+	int saved = cpuhp_migrate_delay_ms, ran_at_return = -1, state;
 	u64 deadline;
 
 	if (n < 2) {
 		printk("rcu_windows.barrier_dead: needs 3 CPUs; nothing to check\n");
 		return;
 	}
-	unsigned int dead = cpus[n - 1], holder = cpus[0];
-	struct task_struct *r = rw_start(&rw_x, holder, "rcuw/x");
+	unsigned int dead = cpus[n - 1];
 
-	KTEST_EXPECT(r != NULL);
-	if (!r)
-		return;
 	bd.queued = bd.ran = 0;
 	bd_down.cpu = dead;
 	bd_down.done = 0;
-	/* A 100 ms reader holds the callbacks' grace period open. */
-	rw_x.ms = 100;
-	__atomic_store_n(&rw_x.go, 1, __ATOMIC_RELEASE);
-	rw_wait(&rw_x.inside, 1);
-	struct task_struct *q = kthread_create(bd_queue, NULL, "rcuw/q");
-
-	KTEST_EXPECT(q != NULL);
-	if (q) {
-		kthread_bind(q, dead);
-		wake_up_process(q);
-	}
-	rw_wait(&bd.queued, 1);
+	WRITE_ONCE(bd_cpu, dead);
+	state = cpuhp_setup_state(CPUHP_AP_STARTING_DYN, "rcu_windows:strand", NULL, bd_dying);
+	KTEST_EXPECT_MSG(state >= 0, "no dynamic DYING state free (%d)", state);
+	if (state < 0)
+		return;
 	cpuhp_migrate_delay_ms = 300;
 	struct task_struct *d = kthread_run(bd_remove, NULL, "rcuw/down");
 
 	KTEST_EXPECT(d != NULL);
 	deadline = ktime_get_ns() + 3000000000ULL;
 	while (d && rcu_cpu_online(dead) && ktime_get_ns() < deadline)
-		cpu_relax();
+		msleep(1);
 	KTEST_EXPECT_MSG(!rcu_cpu_online(dead), "CPU %u did not leave RCU's books in 3 s", dead);
+	KTEST_EXPECT_MSG(__atomic_load_n(&bd.queued, __ATOMIC_ACQUIRE), "the DYING step did not run on CPU %u",
+			 dead);
 	/* Out of the books, its callbacks not migrated yet (300 ms). */
-	rcu_barrier();
-	ran_at_return = __atomic_load_n(&bd.ran, __ATOMIC_ACQUIRE);
+	if (d && !rcu_cpu_online(dead)) {
+		rcu_barrier();
+		ran_at_return = __atomic_load_n(&bd.ran, __ATOMIC_ACQUIRE);
+	}
 	rw_wait(&bd_down.done, 1);
 	cpuhp_migrate_delay_ms = saved;
+	WRITE_ONCE(bd_cpu, ~0u);
+	cpuhp_remove_state((enum cpuhp_state)state);
 	KTEST_EXPECT_MSG(bd_down.ret == 0, "remove_cpu(%u) failed (%d)", dead, bd_down.ret);
 	if (bd_down.ret == 0)
 		KTEST_EXPECT_MSG(add_cpu(dead) == 0, "add_cpu(%u) failed", dead);
-	rw_wait(&rw_x.left, 1);
-	kthread_stop(r);
 	rcu_barrier();
-	printk("rcu_windows.barrier_dead: CPU %u went down with %d callbacks queued; rcu_barrier() called in the "
-	       "window returned with %d of them run (all %d later)\n", dead, BD_CBS, ran_at_return,
-	       __atomic_load_n(&bd.ran, __ATOMIC_ACQUIRE));
+	printk("rcu_windows.barrier_dead: CPU %u died with %d callbacks queued in its DYING step; rcu_barrier() "
+	       "called before they migrated returned with %d of them run (all %d later)\n", dead, BD_CBS,
+	       ran_at_return, __atomic_load_n(&bd.ran, __ATOMIC_ACQUIRE));
 	KTEST_EXPECT_MSG(ran_at_return == BD_CBS, "rcu_barrier() returned with %d of the %d callbacks of "
 			 "CPU %u (out of RCU's books, not yet migrated) run", ran_at_return, BD_CBS, dead);
 	KTEST_EXPECT(__atomic_load_n(&bd.ran, __ATOMIC_ACQUIRE) == BD_CBS);
