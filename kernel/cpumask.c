@@ -46,6 +46,13 @@ unsigned int cpumask_next_from(unsigned int cpu, const struct cpumask *m)
 	return NR_CPUS;
 }
 
+unsigned int cpumask_any_but(const struct cpumask *m, unsigned int cpu)
+{
+	unsigned int c = cpumask_first(m);
+
+	return c == cpu ? cpumask_next_from(cpu + 1, m) : c;
+}
+
 KTEST(cpumask_ops, "cpumask.ops")
 {
 	struct cpumask m;
@@ -66,4 +73,8 @@ KTEST(cpumask_ops, "cpumask.ops")
 	KTEST_EXPECT(!cpumask_test_cpu(63, &m));
 	KTEST_EXPECT(cpumask_next_from(1, &m) == 64);
 	KTEST_EXPECT(!cpumask_test_cpu(NR_CPUS, &m));
+	KTEST_EXPECT(cpumask_any_but(&m, 0) == 64);
+	KTEST_EXPECT(cpumask_any_but(&m, 64) == 0);
+	KTEST_EXPECT(cpumask_any_but(cpumask_of(5), 5) == NR_CPUS);
+	KTEST_EXPECT(cpumask_any_but(cpumask_of(5), 3) == 5);
 }

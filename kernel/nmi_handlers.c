@@ -108,16 +108,12 @@ static int nmi_test_handler(struct pt_regs *regs, struct nmiaction *a)
 
 KTEST(nmi_handlers_rcu, "nmi.handlers_rcu")
 {
-	unsigned int me, other = NR_CPUS, cpu;
+	unsigned int me, other;
 	int early = 0, ran = 0;
 
 	preempt_disable();
 	me = smp_processor_id();
-	for_each_online_cpu(cpu)
-		if (cpu != me) {
-			other = cpu;
-			break;
-		}
+	other = cpumask_any_but(&cpu_online_mask, me);
 	preempt_enable();
 	if (other == NR_CPUS)
 		return;   /* one CPU: nobody to race with */

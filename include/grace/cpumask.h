@@ -58,6 +58,8 @@ unsigned int cpumask_weight(const struct cpumask *m);
 /* The first set bit at or after `cpu`, or NR_CPUS when none. */
 unsigned int cpumask_next_from(unsigned int cpu, const struct cpumask *m);
 #define cpumask_first(m) cpumask_next_from(0, (m))
+/* Any CPU of `m` other than `cpu` (the lowest), or NR_CPUS when none. */
+unsigned int cpumask_any_but(const struct cpumask *m, unsigned int cpu);
 #define for_each_cpu(cpu, m) \
 	for ((cpu) = cpumask_next_from(0, (m)); (cpu) < NR_CPUS; (cpu) = cpumask_next_from((cpu) + 1, (m)))
 

@@ -688,15 +688,11 @@ static int trcu_walker_fn(void *data)
 KTEST(sched_task_rcu, "sched.task_rcu")
 {
 	struct task_struct *w;
-	unsigned int other = NR_CPUS, cpu, me;
+	unsigned int other, me;
 
 	preempt_disable();
 	me = smp_processor_id();
-	for_each_online_cpu(cpu)
-		if (cpu != me) {
-			other = cpu;
-			break;
-		}
+	other = cpumask_any_but(&cpu_online_mask, me);
 	preempt_enable();
 	if (other == NR_CPUS)
 		return;   /* one CPU: the walker could not overlap a free */
