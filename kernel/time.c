@@ -61,7 +61,7 @@ u64 jiffies_now(void)
 	return j > due ? j : due;
 }
 
-static bool nohz_idle;
+bool nohz_idle;
 param_bool("nohz", nohz_idle, "stop an idle CPU's tick when no timer or RCU callback needs it (not the boot CPU)");
 static DEFINE_PER_CPU(bool, tick_stopped);
 unsigned long tick_nohz_stops;   /* idle entries that stopped the tick */

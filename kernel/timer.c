@@ -202,8 +202,9 @@ static int __mod_timer_on(struct timer_list *timer, unsigned long expires, unsig
 		enqueue_timer(timer_base(new), timer);
 		double_unlock_bases(old, new);
 		/* nohz: a CPU idling without a tick would never fire it. Pairs
-		 * with the barrier in tick_nohz_idle_enter() (kernel/time.c). */
-		if (new != smp_processor_id()) {
+		 * with the barrier in tick_nohz_idle_enter() (kernel/time.c);
+		 * without nohz=1 no tick ever stops, and no barrier is paid. */
+		if (unlikely(nohz_idle) && new != smp_processor_id()) {
 			smp_mb();
 			if (tick_stopped_on(new))
 				smp_send_reschedule(new);

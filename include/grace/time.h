@@ -31,6 +31,7 @@ void timer_tick_init(void);/* start this CPU's periodic LAPIC tick */
 void tick_nohz_idle_enter(void);
 void tick_nohz_idle_exit(void);
 bool tick_stopped_on(unsigned int cpu);   /* its tick is stopped in idle */
+extern bool nohz_idle;                    /* the nohz= boot parameter */
 extern unsigned long tick_nohz_stops;     /* idle entries that stopped the tick */
 
 #endif
