@@ -44,42 +44,43 @@ bool pv_switch_in_progress;
 static u32 pv_nmi_users;   /* NMI-context lock users inside a lock section now */
 
 /*
- * NMI-context lock users bracket their spin_lock..spin_unlock with these.
- * Enter counts itself in first and then reads the flag; the switcher sets
- * the flag first and then waits for the count to drain. With both sides
- * sequentially consistent, either the NMI sees the flag and stays away, or
- * the switcher sees the NMI and waits for it.
+ * A gate: users count themselves in and then read the flag; the switcher
+ * sets the flag and then waits for the count to drain. With both sides
+ * sequentially consistent, either a user sees the flag and stays away, or
+ * the switcher sees the user and waits for it.
  */
-bool pv_nmi_lock_enter(void)
+static bool gate_enter(u32 *inside, const bool *closed)
 {
-	__atomic_add_fetch(&pv_nmi_users, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&pv_switch_in_progress, __ATOMIC_SEQ_CST)) {
-		__atomic_sub_fetch(&pv_nmi_users, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(inside, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(closed, __ATOMIC_SEQ_CST)) {
+		__atomic_sub_fetch(inside, 1, __ATOMIC_SEQ_CST);
 		return false;
 	}
 	return true;
+}
+
+/* NMI-context lock users bracket their spin_lock..spin_unlock with these. */
+bool pv_nmi_lock_enter(void)
+{
+	return gate_enter(&pv_nmi_users, &pv_switch_in_progress);
 }
 
 void pv_nmi_lock_exit(void)
 {
 	__atomic_sub_fetch(&pv_nmi_users, 1, __ATOMIC_SEQ_CST);
 }
+
 /*
- * The same protocol for sections that depend on the backend staying put
- * (pv_switch_exclude_enter/exit, qspinlock_pv.h), with its own flag: V2
- * lets NMI lock users run during a switch, but not these.
+ * Sections that depend on the backend staying put (pv_switch_exclude_enter/
+ * exit, qspinlock_pv.h) have a gate of their own: V2 lets NMI lock users
+ * run during a switch, but not these.
  */
 static bool pv_switch_excluding;
 static u32 pv_exclude_users;
 
 bool pv_switch_exclude_enter(void)
 {
-	__atomic_add_fetch(&pv_exclude_users, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&pv_switch_excluding, __ATOMIC_SEQ_CST)) {
-		__atomic_sub_fetch(&pv_exclude_users, 1, __ATOMIC_SEQ_CST);
-		return false;
-	}
-	return true;
+	return gate_enter(&pv_exclude_users, &pv_switch_excluding);
 }
 
 void pv_switch_exclude_exit(void)
