@@ -764,8 +764,8 @@ void reap_dead_tasks(void)
 		if (!p)
 			return;
 		/* Readers that could still find it in task_list are done. */
-		if (!poll_state_synchronize_rcu(p->rcu_free_cookie) && likely(!sched_bug_free_task_no_gp))
-			synchronize_rcu();
+		if (likely(!sched_bug_free_task_no_gp))
+			cond_synchronize_rcu(p->rcu_free_cookie);
 		if (p->stack)
 			free_kernel_stack(p->stack);
 #ifdef CONFIG_DEBUG
