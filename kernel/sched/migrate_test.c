@@ -195,7 +195,10 @@ static int wr_sleeper(void *arg)
 	for (int r = 1; r <= WR_ROUNDS && !kthread_should_stop(); r++) {
 		set_current_state(TASK_UNINTERRUPTIBLE);
 		__atomic_store_n(&wr.armed, r, __ATOMIC_SEQ_CST);
-		udelay(200);
+		/* Hold the window open until the waker has been (a fixed 200 us
+		 * missed most rounds when the host ran the waker's vCPU late). */
+		for (int us = 0; us < 20000 && __atomic_load_n(&wr.woken, __ATOMIC_ACQUIRE) != r; us++)
+			udelay(1);
 		unsigned long flags = local_irq_save();
 
 		bool bad = false;
