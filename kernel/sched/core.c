@@ -136,8 +136,21 @@ struct rq *task_rq_lock(struct task_struct *p)
 	}
 }
 
+/*
+ * Invariants, checked on every enqueue (two loads and a compare): a task is
+ * on at most one queue, and a task that is executing on a CPU is queued only
+ * by that CPU's own __schedule() putting it back at the tail (rq->curr).
+ * A wake-up that queues a task still running (ttwu forgetting the on_rq
+ * case) breaks the second at once, before the list is corrupted.
+ */
 static void enqueue_task(struct rq *rq, struct task_struct *p)
 {
+	if (unlikely(!list_empty(&p->run_list)))
+		panic("sched: enqueue of %s (tid %d) on CPU %u: already on a runqueue",
+		      p->comm, p->tid, rq->cpu);
+	if (unlikely(READ_ONCE(p->on_cpu) && p != rq->curr))
+		panic("sched: enqueue of %s (tid %d) on CPU %u while it runs on CPU %u",
+		      p->comm, p->tid, rq->cpu, task_cpu(p));
 	if (p != rq->stop && p != rq->idle) {
 		list_add_tail(&p->run_list, &rq->queue);
 		rq->nr_queued++;
