@@ -14,6 +14,15 @@
  *                                   the switches run, next to
  *   pvswitch_busy_lock_tput_noswitch_smpN  the same with no switch
  *   pvswitch_v1_over_v2_{idle,busy}_smpN   V1's median over V2's
+ *   lock_after_switch_{native,pv}_{patched,direct}_smpN
+ *                                   uncontended spin_lock+spin_unlock, one CPU,
+ *                                   interrupts off, minimum over 5 rounds of
+ *                                   20000, in TSC cycles: through the patch
+ *                                   sites after a V2 switch into that backend
+ *                                   ("patched"), next to the same fast path
+ *                                   written as a build without patching would
+ *                                   compile it ("direct": the release store, or
+ *                                   a plain call of the PV unlock)
  * Scenarios bench-pvswitch-smp2/8 (long set); numbers in docs/patching.md.
  */
 #include <grace/bench.h>
@@ -112,6 +121,101 @@ static u64 pb_switches(const char *method, const char *load, u64 *tput)
 	return t[n / 2];
 }
 
+/* ---- the lock path after a switch ---- */
+
+#define PB_UNC_ITERS 20000
+
+static DEFINE_SPINLOCK(pb_unc_lock);
+
+/*
+ * The uncontended fast path as a build without patch sites would have it:
+ * spin_lock()'s fast path with a direct slow-path call, and the unlock the
+ * backend needs written in place. Same preemption and statistics work as
+ * spin_lock/spin_unlock, so the only difference is the site.
+ */
+static __always_inline void pb_direct_lock(struct qspinlock *q, bool pv)
+{
+	u32 old = 0;
+
+	preempt_disable();
+	if (likely(__atomic_compare_exchange_n(&q->val, &old, _Q_LOCKED_VAL, false,
+					       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
+		lockstat_inc(lockstat_qspinlock_class(), LS_FAST);
+	else if (pv)
+		pv_queued_spin_lock_slowpath(q, old);
+	else
+		native_queued_spin_lock_slowpath(q, old);
+}
+
+static __always_inline void pb_direct_unlock(struct qspinlock *q, bool pv)
+{
+	if (pv)
+		__pv_queued_spin_unlock(q);
+	else
+		__atomic_store_n(&q->locked, 0, __ATOMIC_RELEASE);
+	preempt_enable();
+}
+
+static u64 pb_uncontended(bool direct, bool pv)
+{
+	u64 best = ~0ULL;
+
+	for (int round = 0; round < 5; round++) {
+		unsigned long flags = local_irq_save();
+		u64 t0 = rdtsc();
+
+		if (direct) {
+			for (int i = 0; i < PB_UNC_ITERS; i++) {
+				pb_direct_lock(&pb_unc_lock.q, pv);
+				barrier();
+				pb_direct_unlock(&pb_unc_lock.q, pv);
+			}
+		} else {
+			for (int i = 0; i < PB_UNC_ITERS; i++) {
+				spin_lock(&pb_unc_lock);
+				barrier();
+				spin_unlock(&pb_unc_lock);
+			}
+		}
+		u64 d = rdtsc() - t0;
+
+		local_irq_restore(flags);
+		if (d < best)
+			best = d;
+	}
+	return best / PB_UNC_ITERS;
+}
+
+/* V2-switch into each backend, then time the patched and the direct path. */
+static void pb_after_switch(void)
+{
+	static const struct { enum pv_backend b; const char *name; } to[] = {
+		{ PV_IPI, "pv" }, { PV_NATIVE, "native" },
+	};
+	unsigned int cpus = num_online_cpus();
+
+	lockop_set_method("v2");
+	for (unsigned int i = 0; i < ARRAY_SIZE(to); i++) {
+		int err, tries = 0;
+
+		do
+			err = pv_spinlock_switch(to[i].b);
+		while (err == -EAGAIN && ++tries < 5);
+		if (err) {
+			printk("bench pvswitch: could not switch to %s (%d): no after-switch figures\n",
+			       pv_backend_name(to[i].b), err);
+			continue;
+		}
+		bool pv = to[i].b != PV_NATIVE;
+		u64 patched = pb_uncontended(false, pv), direct = pb_uncontended(true, pv);
+
+		printk("BENCH lock_after_switch_%s_patched_smp%u %llu cycles\n"
+		       "BENCH lock_after_switch_%s_direct_smp%u %llu cycles\n",
+		       to[i].name, cpus, (unsigned long long)patched,
+		       to[i].name, cpus, (unsigned long long)direct);
+	}
+}
+
 int bench_pvswitch(void)
 {
 	enum pv_backend boot = pv_lock_ops.backend;
@@ -141,6 +245,7 @@ int bench_pvswitch(void)
 	pb_sort(f, PB_FLIPS);
 	printk("BENCH static_key_flip_smp%u %llu us\n", cpus, (unsigned long long)(f[PB_FLIPS / 2] / 1000));
 
+	pb_after_switch();
 	v1i = pb_switches("v1", "idle", &tpn);
 	v2i = pb_switches("v2", "idle", &tpn);
 
