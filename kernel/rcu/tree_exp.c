@@ -28,7 +28,9 @@
  * cannot reach it once it left cpu_online_mask, and none needs to. Slow-
  * path GPs are serialized by a mutex; no expedited GP takes the hotplug
  * lock or blocks normal grace periods.
- * Tests: rcutorture retires elements through it (Reader Pipe), `rcu exp`.
+ * Tests: rcutorture retires elements through it (Reader Pipe; all of them
+ * with rcutorture.gp_exp=1), `rcu exp`; rcu.bug_exp_online_mask=1 builds
+ * the books from cpu_online_mask (scenario rcu-bug-exp-online-mask).
  */
 #include <asm/barrier.h>
 #include <asm/cpu.h>
@@ -120,6 +122,8 @@ static bool rcu_exp_cpu_idle(struct rcu_data *rdp)
 /* Whom an expedited GP waits for: RCU's books (ofl_lock held). */
 static u64 rcu_exp_books(const struct rcu_node *rnp)
 {
+	if (unlikely(rcu_bug_exp_online_mask))
+		return rcu_bug_online_leaf_mask(rnp);
 	return READ_ONCE(rnp->qsmaskinitnext);
 }
 
