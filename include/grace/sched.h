@@ -41,6 +41,7 @@
 #include <grace/list.h>
 #include <grace/percpu.h>
 #include <grace/preempt.h>
+#include <grace/rcupdate.h>
 #include <grace/types.h>
 
 /* Task states (Linux's values). */
@@ -81,7 +82,8 @@ struct task_struct {
 	bool ran;                       /* has been switched to at least once */
 	struct list_head run_list;      /* in rq->queue while queued and not running */
 	struct list_head tasks;         /* in the global task list (ps), under RCU */
-	unsigned long rcu_free_cookie;  /* the GP after which it may be freed */
+	struct rcu_head rcu;            /* last reference gone: call_rcu, then the reaper */
+	struct task_struct *reap_next;  /* on the reaper's list once its grace period ended */
 	int usage;                      /* references; freed at 0 (after TASK_DEAD) */
 	void *stack;                    /* top of the kernel stack (NULL: boot/AP stack) */
 	u64 nvcsw, nivcsw;              /* voluntary / involuntary switches */

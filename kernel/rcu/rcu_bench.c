@@ -1,12 +1,13 @@
 /*
  * rcu_bench.c — bench=rcu: what RCU costs, in one boot, as BENCH lines.
  *
- *   rcu_gp_{idle,busy,hotplug}_{median,max}   synchronize_rcu() latency, us
- *   rcu_exp_{idle,busy,hotplug}_{median,max}  synchronize_rcu_expedited(), us
+ *   rcu_gp_{idle,busy,hotplug}_{median,p99,max}   synchronize_rcu() latency, us
+ *   rcu_exp_{idle,busy,hotplug}_{median,p99,max}  synchronize_rcu_expedited(), us
+ *       (101 calls each, 5 ms apart, so each starts from a quiet tree)
  *       idle: the other CPUs have nothing to do; busy: every other online
  *       CPU runs a kernel thread that never sleeps (rcu_busy_start); hotplug:
  *       a thread takes a random non-boot CPU offline or online every 100 ms
- *   rcu_cb_latency_{median,max}   call_rcu() to the callback's invocation, us
+ *   rcu_cb_latency_{median,p99,max}   call_rcu() to the callback's invocation, us
  *   rcu_cb_flood_per_s            callbacks invoked per second while one
  *       thread per online CPU keeps RCU_BENCH_FLOOD (12000, above the default
  *       rcu.qhimark, so the batch limit lifts) callbacks in flight
@@ -37,7 +38,7 @@
 
 #include "tree.h"
 
-#define RCU_BENCH_N     21           /* samples per latency figure */
+#define RCU_BENCH_N     101          /* samples per latency figure (p99: the 100th) */
 #define RCU_BENCH_FLOOD 12000        /* callbacks in flight per flooding CPU: above rcu.qhimark */
 
 static void sort_ns(u64 *v, int n)
@@ -54,8 +55,11 @@ static void sort_ns(u64 *v, int n)
 static void report(const char *name, u64 *ns, int n)
 {
 	sort_ns(ns, n);
-	printk("BENCH %s_median %llu us\nBENCH %s_max %llu us\n", name,
-	       (unsigned long long)(ns[n / 2] / 1000), name, (unsigned long long)(ns[n - 1] / 1000));
+	printk("BENCH %s_median %llu.%01llu us\nBENCH %s_p99 %llu.%01llu us\nBENCH %s_max %llu us\n",
+	       name, (unsigned long long)(ns[n / 2] / 1000), (unsigned long long)(ns[n / 2] % 1000 / 100),
+	       name, (unsigned long long)(ns[n * 99 / 100] / 1000),
+	       (unsigned long long)(ns[n * 99 / 100] % 1000 / 100),
+	       name, (unsigned long long)(ns[n - 1] / 1000));
 }
 
 static void time_gps(const char *what, bool exp)

@@ -31,11 +31,30 @@ param_bool("rcu.bug_barrier_never_online", rcu_bug_barrier_never_online,
 bool rcu_bug_barrier_hotplug_lock;
 param_bool("rcu.bug_barrier_hotplug_lock", rcu_bug_barrier_hotplug_lock,
 	   "INJECTED BUG: rcu_barrier holds the CPU hotplug lock while it waits");
+bool rcu_bug_exp_online_mask;
+param_bool("rcu.bug_exp_online_mask", rcu_bug_exp_online_mask,
+	   "INJECTED BUG: expedited GPs wait for cpu_online_mask, not RCU's books (catch with cpuhp.dying_delay_ms)");
 bool rcu_bug_nmi_idle;
 param_bool("rcu.bug_nmi_idle", rcu_bug_nmi_idle,
 	   "INJECTED BUG: an NMI in idle does not make RCU watch the CPU (its readers are ignored)");
 
+/* One leaf's CPUs in cpu_online_mask, as bits of that leaf. */
+u64 rcu_bug_online_leaf_mask(const struct rcu_node *lf)
+{
+	u64 m = 0;
+
+	for (unsigned int cpu = lf->grplo; cpu <= lf->grphi; cpu++)
+		if (cpu_online(cpu))
+			m |= 1ULL << (cpu - lf->grplo);
+	return m;
+}
+
 /*
+ * rcu.bug_exp_online_mask: the expedited GP's expmaskinit (and its
+ * all-idle fast path) from cpu_online_mask — the same mistake as the next
+ * one, made on the expedited side: a CPU on its way down is out of the mask
+ * but may still be in a last-gasp reader, and the expedited GP skips it.
+ *
  * rcu.bug_gp_init_online_mask: each leaf's "who to wait for" from
  * cpu_online_mask. A CPU on its way down leaves that mask inside
  * stop_machine but runs readers until rcutree_report_cpu_dead(); a GP that
@@ -45,15 +64,8 @@ void rcu_bug_online_leaf_masks(const struct rcu_tree_shape *s, const struct rcu_
 {
 	unsigned int first = rcu_first_leaf(s);
 
-	for (unsigned int i = 0; i < s->level_cnt[s->levels - 1]; i++) {
-		const struct rcu_node *lf = &nodes[first + i];
-		u64 m = 0;
-
-		for (unsigned int cpu = lf->grplo; cpu <= lf->grphi; cpu++)
-			if (cpu_online(cpu))
-				m |= 1ULL << (cpu - lf->grplo);
-		src[i] = m;
-	}
+	for (unsigned int i = 0; i < s->level_cnt[s->levels - 1]; i++)
+		src[i] = rcu_bug_online_leaf_mask(&nodes[first + i]);
 }
 
 void rcu_bugs_announce(void)
@@ -66,6 +78,7 @@ void rcu_bugs_announce(void)
 		{ &rcu_bug_barrier_never_online, "barrier_never_online" },
 		{ &rcu_bug_barrier_hotplug_lock, "barrier_hotplug_lock" },
 		{ &rcu_bug_nmi_idle, "nmi_idle" },
+		{ &rcu_bug_exp_online_mask, "exp_online_mask" },
 	};
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(bugs); i++)

@@ -57,6 +57,7 @@
 #include <grace/smpboot.h>
 #include <grace/string.h>
 #include <grace/timer.h>
+#include <grace/workqueue.h>
 
 #include "sched.h"
 
@@ -730,23 +731,57 @@ bool tryget_task_struct(struct task_struct *p)
 }
 
 /*
- * Tasks whose last reference is gone; freed by reap_dead_tasks() in task
- * context (freeing a stack may need interrupts on), and only after a grace
- * period: task_list is read under RCU (`ps`, tests), so a reader may still
- * be looking at a task that has just left it. The RCU pattern "wait for
- * readers before freeing" with a polled cookie (McKenney et al., "RCU in
- * the Linux Kernel: One Decade Later"): put_task_struct() cannot sleep
- * (it runs in finish_task_switch), so it takes the cookie, and the reaper
- * waits only if that grace period has not ended yet. Test: ktest
- * sched.task_rcu; sched.bug_free_task_no_gp=1 frees at once (scenario
+ * Freeing a task whose last reference is gone. task_list is read under RCU
+ * (`ps`, tests), so a reader may still be looking at a task that has just
+ * left it: the RCU pattern "wait for readers before freeing" (McKenney et
+ * al., "RCU in the Linux Kernel: One Decade Later"), here asynchronous,
+ * as Linux's delayed_put_task_struct is:
+ *
+ *   put_task_struct()    list_del_rcu, call_rcu          (any context)
+ *   task_rcu_free()      a grace period later: onto reap_list, kick the
+ *                        reap work                       (RCU callback)
+ *   reap_dead_tasks()    free stack and task_struct      (task context)
+ *
+ * The callback does not free: freeing a stack unmaps it, which shoots down
+ * TLBs and must wait for the other CPUs (task context, interrupts on); an
+ * RCU callback runs from the tick with interrupts off. Nobody ever waits
+ * for a grace period here: kthread_create() and kthread_stop() reap what
+ * is ready and go on, even while another CPU holds a long reader (ktest
+ * sched.reap_no_gp). Test: ktest sched.task_rcu; sched.bug_free_task_no_gp=1
+ * puts the task on reap_list at once, without the grace period (scenario
  * sched-bug-free-task-no-gp, a DEBUG build: freed memory is poisoned).
  */
-static struct task_struct *dead_list[64];
-static unsigned int nr_dead;
-static DEFINE_SPINLOCK(dead_lock);
+static struct task_struct *reap_list;   /* grace period over: free these */
+static DEFINE_SPINLOCK(reap_lock);
+static void reap_work_fn(struct work_struct *w);
+static struct work_struct reap_work = { .func = reap_work_fn };
 static bool sched_bug_free_task_no_gp;
 param_bool("sched.bug_free_task_no_gp", sched_bug_free_task_no_gp,
 	   "INJECTED BUG: free a dead task without waiting for RCU readers of the task list");
+
+static void reap_list_add(struct task_struct *p)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&reap_lock, flags);
+	p->reap_next = reap_list;
+	reap_list = p;
+	spin_unlock_irqrestore(&reap_lock, flags);
+}
+
+static void reap_work_fn(struct work_struct *w)
+{
+	(void)w;
+	reap_dead_tasks();
+}
+
+/* RCU callback: every reader that could find p in task_list has ended. */
+static void task_rcu_free(struct rcu_head *rh)
+{
+	reap_list_add(container_of(rh, struct task_struct, rcu));
+	if (READ_ONCE(system_unbound_wq))
+		queue_work(system_unbound_wq, &reap_work);   /* else the next kthread_create */
+}
 
 void put_task_struct(struct task_struct *p)
 {
@@ -757,28 +792,26 @@ void put_task_struct(struct task_struct *p)
 	spin_lock_irqsave(&task_list_lock, flags);
 	list_del_rcu(&p->tasks);
 	spin_unlock_irqrestore(&task_list_lock, flags);
-	p->rcu_free_cookie = get_state_synchronize_rcu();
-	spin_lock_irqsave(&dead_lock, flags);
-	if (nr_dead < ARRAY_SIZE(dead_list))
-		dead_list[nr_dead++] = p;   /* else leaked: said nothing, costs 16 KiB */
-	spin_unlock_irqrestore(&dead_lock, flags);
+	if (unlikely(sched_bug_free_task_no_gp))
+		reap_list_add(p);   /* freed by the next reap, readers or not */
+	else
+		call_rcu(&p->rcu, task_rcu_free);
 }
 
+/* Free every task whose grace period has ended. Task context; never waits
+ * for a grace period. */
 void reap_dead_tasks(void)
 {
-	for (;;) {
-		struct task_struct *p = NULL;
-		unsigned long flags;
+	struct task_struct *p;
+	unsigned long flags;
 
-		spin_lock_irqsave(&dead_lock, flags);
-		if (nr_dead)
-			p = dead_list[--nr_dead];
-		spin_unlock_irqrestore(&dead_lock, flags);
-		if (!p)
-			return;
-		/* Readers that could still find it in task_list are done. */
-		if (likely(!sched_bug_free_task_no_gp))
-			cond_synchronize_rcu(p->rcu_free_cookie);
+	spin_lock_irqsave(&reap_lock, flags);
+	p = reap_list;
+	reap_list = NULL;
+	spin_unlock_irqrestore(&reap_lock, flags);
+	while (p) {
+		struct task_struct *next = p->reap_next;
+
 		if (p->stack)
 			free_kernel_stack(p->stack);
 #ifdef CONFIG_DEBUG
@@ -787,6 +820,7 @@ void reap_dead_tasks(void)
 		memset(p, 0x6b, sizeof(*p));
 #endif
 		kfree(p);
+		p = next;
 	}
 }
 

@@ -1,7 +1,8 @@
 /*
  * sched_test.c — in-kernel tests of the scheduler and its companions:
  * kthreads, parking, completions, wait queues, the mutex, msleep,
- * preemption, binding, smpboot threads, reaping stopped threads. Run with ktest=sched (they need a
+ * preemption, binding, smpboot threads, reaping stopped threads (without
+ * waiting for a grace period). Run with ktest=sched (they need a
  * sleeping context: the ktest runner's thread).
  */
 #include <grace/completion.h>
@@ -729,4 +730,103 @@ KTEST(sched_task_rcu, "sched.task_rcu")
 			 trcu_bad);
 	KTEST_EXPECT_MSG(trcu_left > 0, "the walker never held a test thread as it left the list "
 			 "(%lu met, %lu walks): nothing was tested", trcu_met, trcu_walks);
+}
+
+/* ---- sched.reap_no_gp ---- */
+
+/*
+ * A dead task is freed a grace period after it left task_list, but nobody
+ * waits for that grace period: while a thread on another CPU sits in one
+ * reader (up to 1 s), this test creates, runs and stops 8 short-lived
+ * threads, and each kthread_create() and kthread_stop() must return while
+ * that reader is still inside (the reaper frees only what an RCU callback
+ * handed it). A reaper that waits for the grace period, as the one before
+ * call_rcu did (cond_synchronize_rcu), blocks in the first kthread_stop()
+ * until the reader gives up. Then, the reader gone, the 8 stacks must come
+ * back: the grace period ended and the callback's hand-off freed them.
+ */
+static volatile int rnogp_state;       /* 1: in the reader; 2: left it on its own (timeout) */
+static volatile bool rnogp_release;
+
+static int rnogp_reader_fn(void *data)
+{
+	u64 until = ktime_get_ns() + 1000000000ULL;
+	int why = 0;
+
+	(void)data;
+	rcu_read_lock();
+	WRITE_ONCE(rnogp_state, 1);
+	while (!READ_ONCE(rnogp_release) && ktime_get_ns() < until)
+		udelay(10);
+	if (!READ_ONCE(rnogp_release))
+		why = 2;
+	rcu_read_unlock();
+	if (why)
+		WRITE_ONCE(rnogp_state, why);
+	while (!kthread_should_stop())
+		msleep(1);
+	return 0;
+}
+
+KTEST(sched_reap_no_gp, "sched.reap_no_gp")
+{
+	struct task_struct *r;
+	unsigned int other, me, start;
+	u64 t0, dt, deadline;
+	int done = 0;
+
+	preempt_disable();
+	me = smp_processor_id();
+	other = cpumask_any_but(&cpu_online_mask, me);
+	preempt_enable();
+	if (other == NR_CPUS)
+		return;   /* one CPU: no other CPU to hold the reader */
+	reap_dead_tasks();
+	rnogp_state = 0;
+	rnogp_release = false;
+	r = kthread_create(rnogp_reader_fn, NULL, "rnogp-reader");
+	KTEST_EXPECT(r);
+	if (!r)
+		return;
+	kthread_bind(r, other);
+	get_task_struct(r);
+	wake_up_process(r);
+	deadline = ktime_get_ns() + 2000000000ULL;
+	while (READ_ONCE(rnogp_state) == 0 && ktime_get_ns() < deadline)
+		msleep(1);
+	KTEST_EXPECT_MSG(READ_ONCE(rnogp_state) == 1, "the reader on CPU %u did not start", other);
+	start = nr_kernel_stacks();
+	t0 = ktime_get_ns();
+	for (int i = 0; i < 8 && READ_ONCE(rnogp_state) == 1; i++) {
+		struct task_struct *k = kthread_create(trcu_short_fn, NULL, "rnogp/%d", i);
+
+		KTEST_EXPECT(k);
+		if (!k)
+			break;
+		kthread_bind(k, me);
+		wake_up_process(k);
+		kthread_stop(k);
+		done++;
+	}
+	dt = ktime_get_ns() - t0;
+	KTEST_EXPECT_MSG(READ_ONCE(rnogp_state) == 1 && done == 8,
+			 "kthread_create/kthread_stop waited for the reader on CPU %u (%d of 8 threads in "
+			 "%llu ms): they waited for a grace period", other, done,
+			 (unsigned long long)(dt / 1000000));
+	printk("sched.reap_no_gp: 8 threads created and stopped in %llu us under a reader on CPU %u\n",
+	       (unsigned long long)(dt / 1000), other);
+	WRITE_ONCE(rnogp_release, true);
+	kthread_stop(r);
+	put_task_struct(r);
+	/* The grace period can end now; the callbacks hand the tasks over. */
+	deadline = ktime_get_ns() + 2000000000ULL;
+	for (;;) {
+		reap_dead_tasks();
+		if (nr_kernel_stacks() <= start || ktime_get_ns() >= deadline)
+			break;
+		msleep(1);
+	}
+	KTEST_EXPECT_MSG(nr_kernel_stacks() <= start,
+			 "%u kernel stacks before the 8 threads, %u 2 s after the reader ended: not freed",
+			 start, nr_kernel_stacks());
 }

@@ -97,6 +97,7 @@ static int rt_stall_cpu_s;
 static int rt_n_strand_cbs = 4;
 static bool rt_cpu_timers = true;
 static bool rt_poweroff = true;
+static bool rt_gp_exp;
 param_bool("torture.rcu", torture_rcu, "run the RCU torture test at boot");
 param_int("rcutorture.duration_s", rt_duration_s, 1, 86400, "how long rcutorture runs");
 param_int("rcutorture.stat_interval_s", rt_stat_interval_s, 1, 3600, "seconds between statistics lines");
@@ -117,6 +118,8 @@ param_bool("rcutorture.cpu_timers", rt_cpu_timers,
 	   "a timer on every CPU every tick (irq readers, NMIs, callbacks, the barrier test's posts); "
 	   "0 lets idle CPUs stop their tick with nohz=1");
 param_bool("rcutorture.poweroff", rt_poweroff, "power off with the verdict when torture.rcu=1 ends");
+param_bool("rcutorture.gp_exp", rt_gp_exp,
+	   "the writer retires every element through synchronize_rcu_expedited and the fake writers call only it");
 
 #define RT_PIPE_LEN 10
 #define RT_NELEM    (10 * RT_PIPE_LEN)
@@ -435,7 +438,9 @@ static int rt_writer_fn(void *arg)
 			/* Removed: 1. Readers that got it before now see at most 1. */
 			__atomic_add_fetch(&rt.circulation[0], 1, __ATOMIC_RELAXED);
 			WRITE_ONCE(old->pipe_count, 1);
-			switch (r % RETIRE_NR) {
+			unsigned int how = rt_gp_exp ? RETIRE_EXP : (unsigned int)(r % RETIRE_NR);
+
+			switch (how) {
 			case RETIRE_CALL:
 				call_rcu(&old->rh, rt_cb);
 				break;
@@ -466,7 +471,7 @@ static int rt_writer_fn(void *arg)
 				break;
 			}
 			}
-			rt.retire[r % RETIRE_NR]++;
+			rt.retire[how]++;
 		}
 		if ((r >> 16) % 8 == 0)
 			msleep(1);
@@ -483,7 +488,7 @@ static int rt_fakewriter_fn(void *arg)
 	while (!READ_ONCE(rt.stop)) {
 		u64 r = prandom_next(&rng);
 
-		switch (r % 5) {
+		switch (rt_gp_exp ? 4 : r % 5) {
 		case 4:
 			synchronize_rcu_expedited();
 			break;
