@@ -54,6 +54,7 @@ extern struct pv_lock_ops pv_lock_ops;
 extern const struct pv_lock_ops pv_lock_ops_native;
 /* Install `ops` as the backend; only while no CPU is in a lock slow path. */
 void pv_lock_ops_install(const struct pv_lock_ops *ops);
+void pv_lock_ops_set(const struct pv_lock_ops *ops);   /* the same, leaving qspinlock_pv_active */
 
 /* ---- the PV slow path (kernel/locking/qspinlock_paravirt.h) ---- */
 
@@ -95,6 +96,15 @@ int pv_spinlock_switch(enum pv_backend b);
 /* How the lock-op text is switched: "v1" or "v2" (kernel/locking/lockop.c). */
 const char *lockop_method(void);
 int lockop_set_method(const char *m);
+/* V2, for tests: where the switch in progress is, seen from this CPU. */
+enum lockop_v2_phase {
+	LOCKOP_V2_IDLE,      /* no barrier open */
+	LOCKOP_V2_BARRIER,   /* open, this CPU has not crossed */
+	LOCKOP_V2_CROSSED,   /* this CPU crossed: its old operations are counted */
+	LOCKOP_V2_READY,     /* every CPU crossed; waiting for the count to drain */
+	LOCKOP_V2_NEW,       /* past the switch point */
+};
+enum lockop_v2_phase lockop_v2_phase(void);
 extern bool pv_switch_in_progress;
 /* NMI-context spinlock users: lock only if enter() says yes, then exit(). */
 bool pv_nmi_lock_enter(void);

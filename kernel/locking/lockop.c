@@ -42,10 +42,12 @@
  *      contexts all count alike (held[] slots are claimed with cmpxchg, so
  *      a nested context cannot corrupt an outer one's entry).
  *   4. The patcher waits until barrier_cpus == online CPUs, then moves
- *      v2_state from (old, 0 active) to NEW with one cmpxchg and installs
- *      the new backend's ops: no old operation is in progress anywhere
- *      (each was either finished before its CPU crossed or counted). From
- *      then on the handler runs the NEW op, and text_poke_bp writes the
+ *      v2_state from (old, 0 active) to NEW with one cmpxchg (any CPU may
+ *      make that move) and installs the new backend's ops: no old operation
+ *      is in progress anywhere (each was either finished before its CPU
+ *      crossed or counted). From then on the handler runs the NEW op, after
+ *      publishing qspinlock_pv_active itself (v2_is_new), and text_poke_bp
+ *      writes the
  *      tails and first bytes. Bounded wait: after pvswitch.timeout_ms it
  *      gives up with -EAGAIN and the old first bytes are restored.
  * V1 and V2 hold the CPU hotplug lock for the whole switch: no CPU comes or
@@ -57,7 +59,9 @@
  * Injected bugs (pvswitch.bug=, docs/patching.md): no_barrier (NEW at once,
  * no crossing and no count), emulate_wrong (a CPU that has not crossed runs
  * the NEW op), nmi_count (lock ops in NMI context are not counted),
- * cross_anywhere (the barrier IPI crosses a CPU inside a lock operation).
+ * cross_anywhere (the barrier IPI crosses a CPU inside a lock operation),
+ * late_flag (only the CPU that set NEW publishes qspinlock_pv_active; with
+ * pvswitch.publish_delay_us, the race widening, others run new ops first).
  * Tests: scenarios pvswitch-v1/v2-smp2/4/8 (200 switches under locktorture),
  * pvswitch-v2-10k, locking-pv-switch-nmi-v2 (NMI storm), pvswitch-bug-* (each
  * injected bug caught), trace-pvswitch; `pvspin flip N [GAP_MS]`,
@@ -94,8 +98,9 @@ param_int("pvswitch.timeout_ms", timeout_ms, 1, 60000,
 	  "V2: how long a switch waits for the barrier before it gives up (-EAGAIN)");
 static char switch_bug[16];
 param_string("pvswitch.bug", switch_bug,
-	     "inject a switch bug: no_barrier, emulate_wrong, nmi_count, cross_anywhere");
-enum { SWBUG_NO_BARRIER = 1, SWBUG_EMULATE_WRONG = 2, SWBUG_NMI_COUNT = 4, SWBUG_CROSS_ANYWHERE = 8 };
+	     "inject a switch bug: no_barrier, emulate_wrong, nmi_count, cross_anywhere, late_flag");
+enum { SWBUG_NO_BARRIER = 1, SWBUG_EMULATE_WRONG = 2, SWBUG_NMI_COUNT = 4, SWBUG_CROSS_ANYWHERE = 8,
+       SWBUG_LATE_FLAG = 16 };
 static unsigned int sw_bugs;
 
 struct lockop_stats lockop_stats;
@@ -167,9 +172,11 @@ void lockop_boot_text(bool pv)
 			sw_bugs = SWBUG_NMI_COUNT;
 		else if (!strcmp(switch_bug, "cross_anywhere"))
 			sw_bugs = SWBUG_CROSS_ANYWHERE;
+		else if (!strcmp(switch_bug, "late_flag"))
+			sw_bugs = SWBUG_LATE_FLAG;
 		else
 			printk("pvswitch.bug=%s: unknown (no_barrier, emulate_wrong, nmi_count, "
-			       "cross_anywhere), ignored\n", switch_bug);
+			       "cross_anywhere, late_flag), ignored\n", switch_bug);
 		if (sw_bugs)
 			printk("pvswitch: injected bug \"%s\" is ON\n", switch_bug);
 	}
@@ -316,6 +323,8 @@ static bool held_del(struct v2_cpu *c, struct qspinlock *lock)
 	return false;
 }
 
+static bool v2_is_new(u32 s);
+
 /* +1 unless the switch has happened; false then. SEQ_CST pairs with the
  * patcher's cmpxchg to NEW: either it sees our count, or we see NEW. */
 static bool v2_get(void)
@@ -326,12 +335,49 @@ static bool v2_get(void)
 		if (__atomic_compare_exchange_n(&v2_state, &s, s + 1, false,
 						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 			return true;
-	return false;
+	return !v2_is_new(s);
 }
 
 static u64 lockop_switch_t0;
 static u32 v2_online;      /* online CPUs when the switch started (hotplug is held off) */
 static u64 v2_t0, v2_switched_ns;
+
+/*
+ * qspinlock_pv_active says which slow path and unlock run (queued_spin_lock_
+ * slowpath() picks by it; tests read it): from the switch point on, the new
+ * ones. The CPU whose cmpxchg set NEW stores it next, but an NMI or the host
+ * can stop that CPU between the two, while other CPUs already see NEW and run
+ * new operations under a flag that still names the old backend (an NMI
+ * storm's slow path acquired with the flag old saw it change before its
+ * unlock: the "switch point inside an NMI's slow-path hold" that
+ * locking.pv_switch_nmi_v2 reported now and then on correct code). So every
+ * CPU that sees NEW publishes the flag itself before it runs a new
+ * operation, and so does the patcher before it goes on; they all store the
+ * same value, and every such store is over before the batch returns (each
+ * runs in the #BP handler, which the batch waits for, in a barrier IPI,
+ * which the patcher waits for, or on the patcher). pvswitch.publish_delay_us
+ * widens the window after the cmpxchg; pvswitch.bug=late_flag leaves the
+ * publishing to the cmpxchg's CPU alone.
+ */
+static int publish_delay_us;
+param_int("pvswitch.publish_delay_us", publish_delay_us, 0, 10000,
+	  "V2 race widening: wait this long between the switch decision and the CPU's own store of the new backend flag");
+
+static void v2_publish_new(void)
+{
+	if (__atomic_load_n(&qspinlock_pv_active, __ATOMIC_SEQ_CST) != v2_new_pv)
+		__atomic_store_n(&qspinlock_pv_active, v2_new_pv, __ATOMIC_SEQ_CST);
+}
+
+/* Seen NEW in `s` (a load of v2_state): then the flag is published first. */
+static bool v2_is_new(u32 s)
+{
+	if (!(s & V2_NEW))
+		return false;
+	if (!(sw_bugs & SWBUG_LATE_FLAG))   /* INJECTED BUG late_flag: run new ops under the old flag */
+		v2_publish_new();
+	return true;
+}
 
 /* barrier_cpus == online and no counted op: READY -> READY|NEW. Any CPU may do it. */
 static void v2_try_switch(void)
@@ -340,8 +386,9 @@ static void v2_try_switch(void)
 
 	if (__atomic_compare_exchange_n(&v2_state, &ready, V2_READY | V2_NEW, false,
 					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-		/* qspinlock_pv_active says which slow path runs: now the new one. */
-		__atomic_store_n(&qspinlock_pv_active, v2_new_pv, __ATOMIC_SEQ_CST);
+		if (unlikely(publish_delay_us))
+			udelay((unsigned long)publish_delay_us);
+		v2_publish_new();
 		v2_switched_ns = ktime_get_ns() - v2_t0;
 	}
 }
@@ -386,13 +433,13 @@ static bool v2_holdoff(void)
 	bool unbounded = preempt_count() == 1 && !in_nmi();
 
 	do {
-		if (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW)
+		if (v2_is_new(__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST)))
 			return true;
 		v2_try_switch();
 		cpu_relax();
 	} while ((unbounded || ktime_get_ns() < end) &&
 		 !(__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_ABORT));
-	return (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW) != 0;
+	return v2_is_new(__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST));
 }
 
 /*
@@ -428,6 +475,19 @@ static void v2_cross_now(void)
 		__atomic_fetch_or(&v2_state, V2_READY, __ATOMIC_SEQ_CST);
 		v2_try_switch();
 	}
+}
+
+enum lockop_v2_phase lockop_v2_phase(void)
+{
+	u32 s = __atomic_load_n(&v2_state, __ATOMIC_SEQ_CST);
+
+	if (!__atomic_load_n(&v2_open, __ATOMIC_SEQ_CST))
+		return LOCKOP_V2_IDLE;
+	if (s & V2_NEW)
+		return LOCKOP_V2_NEW;
+	if (!__atomic_load_n(&this_cpu_ptr(&v2_cpu)->crossed, __ATOMIC_SEQ_CST))
+		return LOCKOP_V2_BARRIER;
+	return (s & V2_READY) ? LOCKOP_V2_READY : LOCKOP_V2_CROSSED;
 }
 
 static bool v2_cross_here(void)
@@ -468,7 +528,7 @@ static const struct insn *v2_emulate(const struct text_poke_loc *tp, struct pt_r
 		if (!crossed)
 			return wrong ? &tp->new_insn : &tp->old_insn;
 		if ((sw_bugs & SWBUG_NMI_COUNT) && in_nmi())
-			return (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW) ?
+			return v2_is_new(__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST)) ?
 			       &tp->new_insn : &tp->old_insn;   /* INJECTED BUG: not counted */
 		if (v2_holdoff() || !v2_get())
 			return &tp->new_insn;
@@ -529,7 +589,7 @@ static int v2_after_int3(void *arg)
 		u64 now;
 
 		v2_try_switch();
-		if (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW) {
+		if (v2_is_new(__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST))) {
 			r->barrier_ns = v2_switched_ns;
 			return 0;
 		}
@@ -562,7 +622,7 @@ static int v2_after_int3(void *arg)
 			 * One atomic op decides: NEW set before it, or never. */
 			u32 st = __atomic_fetch_or(&v2_state, V2_ABORT, __ATOMIC_SEQ_CST);
 
-			if (st & V2_NEW) {
+			if (v2_is_new(st)) {
 				r->barrier_ns = v2_switched_ns;
 				return 0;   /* it happened just now after all */
 			}
@@ -625,14 +685,14 @@ static int switch_text(const struct pv_lock_ops *ops, bool old_pv, bool pv,
 	const struct pv_lock_ops *prev = pv_backend_ops(pv_lock_ops.backend);
 	int err;
 
-	if (pv) {
-		pv_lock_ops_install(ops);
-		/* ... but the old slow path still runs until the switch point. */
-		__atomic_store_n(&qspinlock_pv_active, old_pv, __ATOMIC_SEQ_CST);
-	}
+	/* The flag stays: the old slow path runs until the switch point. (Set by
+	 * pv_lock_ops_install() and put back, it said PV for a moment before
+	 * the switch had begun.) */
+	if (pv)
+		pv_lock_ops_set(ops);
 	err = fn(ops, old_pv, pv);
 	if (err && pv && prev)
-		pv_lock_ops_install(prev);
+		pv_lock_ops_set(prev);
 	if (!err && !pv)
 		pv_lock_ops_install(ops);
 	return err;
