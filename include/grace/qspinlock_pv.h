@@ -54,7 +54,6 @@ extern struct pv_lock_ops pv_lock_ops;
 extern const struct pv_lock_ops pv_lock_ops_native;
 /* Install `ops` as the backend; only while no CPU is in a lock slow path. */
 void pv_lock_ops_install(const struct pv_lock_ops *ops);
-void pv_lock_ops_set(const struct pv_lock_ops *ops);   /* the same, leaving qspinlock_pv_active */
 
 /* ---- the PV slow path (kernel/locking/qspinlock_paravirt.h) ---- */
 

@@ -16,8 +16,10 @@
 
 bool qspinlock_pv_active;
 
-static bool pv_native_halt(bool irqs_were_on) { (void)irqs_were_on; return false; }
-static void pv_native_kick(int cpu) { (void)cpu; }
+/* Native "hooks": what the halt and kick patch sites call as compiled and
+ * with the native backend in (never reached then: only PV code calls them). */
+bool pv_native_halt(bool irqs_were_on) { (void)irqs_were_on; return false; }
+void pv_native_kick(int cpu) { (void)cpu; }
 
 const struct pv_lock_ops pv_lock_ops_native = {
 	.backend = PV_NATIVE, .name = "native",
@@ -28,17 +30,10 @@ struct pv_lock_ops pv_lock_ops = {
 	.halt = pv_native_halt, .kick = pv_native_kick,
 };
 char pv_spinlock_reason[96];
-/* The ops and the statistics class, not the flag: a V2 switch moves the
- * flag itself, at its switch point (kernel/locking/lockop.c). */
-void pv_lock_ops_set(const struct pv_lock_ops *ops)
+void pv_lock_ops_install(const struct pv_lock_ops *ops)
 {
 	pv_lock_ops = *ops;
 	lockstat_qspin_class = (u8)(LOCK_CLASS_QSPIN_NATIVE + ops->backend);
-}
-
-void pv_lock_ops_install(const struct pv_lock_ops *ops)
-{
-	pv_lock_ops_set(ops);
 	/* Unlocks must switch to the cmpxchg form before any head can write 3;
 	 * the caller guarantees no CPU is in a slow path right now. */
 	__atomic_store_n(&qspinlock_pv_active, ops->backend != PV_NATIVE, __ATOMIC_SEQ_CST);
