@@ -186,6 +186,9 @@ void native_queued_spin_lock_slowpath(struct qspinlock *lock, u32 val);
 void pv_queued_spin_lock_slowpath(struct qspinlock *lock, u32 val);
 void __pv_queued_spin_unlock_slowpath(struct qspinlock *lock, u8 locked);
 void __pv_queued_spin_unlock(struct qspinlock *lock);
+/* The native backend's halt and kick (pv_ops.c): do nothing. */
+bool pv_native_halt(bool irqs_were_on);
+void pv_native_kick(int cpu);
 
 #if !__STDC_HOSTED__
 /*
@@ -203,7 +206,7 @@ void __pv_queued_spin_unlock(struct qspinlock *lock);
  * the PV thunk saves every register it touches, so the native build of
  * spin_unlock is exactly the one store.
  */
-extern u8 lockop_slot_slowpath, lockop_slot_unlock;
+extern u8 lockop_slot_slowpath, lockop_slot_unlock, lockop_slot_pv_halt, lockop_slot_pv_kick;
 
 static __always_inline void lockop_slowpath_call(struct qspinlock *lock, u32 val)
 {
@@ -224,6 +227,41 @@ static __always_inline void lockop_unlock(struct qspinlock *lock)
 			     ".long 1b - .\n.long 0\n.long %c[slot] - .\n.byte 5, 3\n.short 0\n"
 			     ".popsection\n"
 			     : : "D"(lock), [slot] "i"(&lockop_slot_unlock) : "memory", "cc");
+}
+
+/*
+ * The PV backend's wait and kick hooks, called only from the PV slow path and
+ * the PV unlock (qspinlock_paravirt.h): `call <backend>_halt` and
+ * `call <backend>_kick`, patch sites of their own slots switched in the same
+ * batch as the two above (lockop.c); as compiled they call the native ones
+ * (pv_ops.c), which do nothing. C calling convention: the argument in RDI,
+ * halt's bool result in AL, caller-saved registers clobbered.
+ */
+static __always_inline bool lockop_pv_halt(bool irqs_were_on)
+{
+	unsigned long rdi = irqs_were_on, rax;
+
+	__asm__ __volatile__("1: call pv_native_halt\n"
+			     ".pushsection .patch_sites, \"a\"\n.balign 4\n"
+			     ".long 1b - .\n.long 0\n.long %c[slot] - .\n.byte 5, 3\n.short 0\n"
+			     ".popsection\n"
+			     : "=a"(rax), "+D"(rdi)
+			     : [slot] "i"(&lockop_slot_pv_halt)
+			     : "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");
+	return (u8)rax != 0;
+}
+
+static __always_inline void lockop_pv_kick(int cpu)
+{
+	unsigned long rdi = (unsigned long)(long)cpu;
+
+	__asm__ __volatile__("1: call pv_native_kick\n"
+			     ".pushsection .patch_sites, \"a\"\n.balign 4\n"
+			     ".long 1b - .\n.long 0\n.long %c[slot] - .\n.byte 5, 3\n.short 0\n"
+			     ".popsection\n"
+			     : "+D"(rdi)
+			     : [slot] "i"(&lockop_slot_pv_kick)
+			     : "rax", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");
 }
 #endif
 

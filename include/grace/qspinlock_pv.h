@@ -95,6 +95,15 @@ int pv_spinlock_switch(enum pv_backend b);
 /* How the lock-op text is switched: "v1" or "v2" (kernel/locking/lockop.c). */
 const char *lockop_method(void);
 int lockop_set_method(const char *m);
+/* V2, for tests: where the switch in progress is, seen from this CPU. */
+enum lockop_v2_phase {
+	LOCKOP_V2_IDLE,      /* no barrier open */
+	LOCKOP_V2_BARRIER,   /* open, this CPU has not crossed */
+	LOCKOP_V2_CROSSED,   /* this CPU crossed: its old operations are counted */
+	LOCKOP_V2_READY,     /* every CPU crossed; waiting for the count to drain */
+	LOCKOP_V2_NEW,       /* past the switch point */
+};
+enum lockop_v2_phase lockop_v2_phase(void);
 extern bool pv_switch_in_progress;
 /* NMI-context spinlock users: lock only if enter() says yes, then exit(). */
 bool pv_nmi_lock_enter(void);

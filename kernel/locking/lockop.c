@@ -42,10 +42,12 @@
  *      contexts all count alike (held[] slots are claimed with cmpxchg, so
  *      a nested context cannot corrupt an outer one's entry).
  *   4. The patcher waits until barrier_cpus == online CPUs, then moves
- *      v2_state from (old, 0 active) to NEW with one cmpxchg and installs
- *      the new backend's ops: no old operation is in progress anywhere
- *      (each was either finished before its CPU crossed or counted). From
- *      then on the handler runs the NEW op, and text_poke_bp writes the
+ *      v2_state from (old, 0 active) to NEW with one cmpxchg (any CPU may
+ *      make that move) and installs the new backend's ops: no old operation
+ *      is in progress anywhere (each was either finished before its CPU
+ *      crossed or counted). From then on the handler runs the NEW op, after
+ *      publishing qspinlock_pv_active itself (v2_is_new), and text_poke_bp
+ *      writes the
  *      tails and first bytes. Bounded wait: after pvswitch.timeout_ms it
  *      gives up with -EAGAIN and the old first bytes are restored.
  * V1 and V2 hold the CPU hotplug lock for the whole switch: no CPU comes or
@@ -57,7 +59,9 @@
  * Injected bugs (pvswitch.bug=, docs/patching.md): no_barrier (NEW at once,
  * no crossing and no count), emulate_wrong (a CPU that has not crossed runs
  * the NEW op), nmi_count (lock ops in NMI context are not counted),
- * cross_anywhere (the barrier IPI crosses a CPU inside a lock operation).
+ * cross_anywhere (the barrier IPI crosses a CPU inside a lock operation),
+ * late_flag (only the CPU that set NEW publishes qspinlock_pv_active; with
+ * pvswitch.publish_delay_us, the race widening, others run new ops first).
  * Tests: scenarios pvswitch-v1/v2-smp2/4/8 (200 switches under locktorture),
  * pvswitch-v2-10k, locking-pv-switch-nmi-v2 (NMI storm), pvswitch-bug-* (each
  * injected bug caught), trace-pvswitch; `pvspin flip N [GAP_MS]`,
@@ -84,7 +88,8 @@
 #include <grace/workqueue.h>
 #include "lockop.h"
 
-u8 lockop_slot_slowpath, lockop_slot_unlock;   /* owners of the two site kinds */
+/* Owners of the site kinds: the two lock operations, the PV hooks. */
+u8 lockop_slot_slowpath, lockop_slot_unlock, lockop_slot_pv_halt, lockop_slot_pv_kick;
 extern char __pv_queued_spin_unlock_thunk[];
 
 static char method[4] = "v2";
@@ -94,17 +99,30 @@ param_int("pvswitch.timeout_ms", timeout_ms, 1, 60000,
 	  "V2: how long a switch waits for the barrier before it gives up (-EAGAIN)");
 static char switch_bug[16];
 param_string("pvswitch.bug", switch_bug,
-	     "inject a switch bug: no_barrier, emulate_wrong, nmi_count, cross_anywhere");
-enum { SWBUG_NO_BARRIER = 1, SWBUG_EMULATE_WRONG = 2, SWBUG_NMI_COUNT = 4, SWBUG_CROSS_ANYWHERE = 8 };
+	     "inject a switch bug: no_barrier, emulate_wrong, nmi_count, cross_anywhere, late_flag, stale_kick");
+enum { SWBUG_NO_BARRIER = 1, SWBUG_EMULATE_WRONG = 2, SWBUG_NMI_COUNT = 4, SWBUG_CROSS_ANYWHERE = 8,
+       SWBUG_LATE_FLAG = 16, SWBUG_STALE_KICK = 32 };
 static unsigned int sw_bugs;
 
 struct lockop_stats lockop_stats;
 
 /* ---- the instruction each site holds for a backend ---- */
 
-static bool site_insn(const struct patch_site *s, bool pv, u8 *buf)
+static bool is_hook(const void *owner)
+{
+	return owner == &lockop_slot_pv_halt || owner == &lockop_slot_pv_kick;
+}
+
+/* The instruction site `s` holds with backend `ops` installed. */
+static bool site_insn(const struct patch_site *s, const struct pv_lock_ops *ops, u8 *buf)
 {
 	unsigned long a = patch_site_addr(s);
+	bool pv = ops->backend != PV_NATIVE;
+
+	if (patch_site_owner(s) == &lockop_slot_pv_halt)
+		return insn_encode(buf, INSN_CALL, a, (unsigned long)ops->halt);
+	if (patch_site_owner(s) == &lockop_slot_pv_kick)
+		return insn_encode(buf, INSN_CALL, a, (unsigned long)ops->kick);
 
 	if (patch_site_owner(s) == &lockop_slot_slowpath)
 		return insn_encode(buf, INSN_CALL, a, pv ? (unsigned long)pv_queued_spin_lock_slowpath
@@ -118,20 +136,23 @@ static bool site_insn(const struct patch_site *s, bool pv, u8 *buf)
 static bool is_lockop(const struct patch_site *s)
 {
 	return s->kind == PATCH_SITE_LOCK_OP &&
-	       (patch_site_owner(s) == &lockop_slot_slowpath || patch_site_owner(s) == &lockop_slot_unlock);
+	       (patch_site_owner(s) == &lockop_slot_slowpath || patch_site_owner(s) == &lockop_slot_unlock ||
+		is_hook(patch_site_owner(s)));
 }
 
 static struct text_poke_loc batch[TEXT_POKE_MAX_BATCH];
 
 /* Fill `batch` with every lock-op site that must change; returns how many. */
-static unsigned int build_batch(bool pv)
+static unsigned int build_batch(const struct pv_lock_ops *ops)
 {
 	unsigned int n = 0;
 
 	for_each_patch_site(s) {
 		u8 want[PATCH_INSN_SIZE];
 
-		if (!is_lockop(s) || !site_insn(s, pv, want) ||
+		if (!is_lockop(s) || !site_insn(s, ops, want) ||
+		    /* INJECTED BUG stale_kick: the kick sites are never switched */
+		    ((sw_bugs & SWBUG_STALE_KICK) && patch_site_owner(s) == &lockop_slot_pv_kick) ||
 		    !memcmp(want, (void *)patch_site_addr(s), PATCH_INSN_SIZE))
 			continue;
 		if (n == TEXT_POKE_MAX_BATCH)
@@ -144,6 +165,31 @@ static unsigned int build_batch(bool pv)
 	return n;
 }
 
+/*
+ * For tests (ktest locking.pv_switch): how many PV hook sites do not call
+ * `ops`' halt or kick; *nr, how many there are. Reads the text itself,
+ * not the batch builder that a switch uses.
+ */
+unsigned int lockop_hooks_mismatch(const struct pv_lock_ops *ops, unsigned int *nr)
+{
+	unsigned int bad = 0;
+
+	*nr = 0;
+	for_each_patch_site(s) {
+		const void *o = patch_site_owner(s);
+		struct insn in;
+
+		if (s->kind != PATCH_SITE_LOCK_OP || !is_hook(o))
+			continue;
+		in = insn_decode((const u8 *)patch_site_addr(s), patch_site_addr(s));
+		(*nr)++;
+		bad += in.kind != INSN_CALL ||
+		       in.target != (o == &lockop_slot_pv_halt ? (unsigned long)ops->halt
+							      : (unsigned long)ops->kick);
+	}
+	return bad;
+}
+
 unsigned int lockop_nr_sites(void)
 {
 	unsigned int n = 0;
@@ -153,7 +199,8 @@ unsigned int lockop_nr_sites(void)
 	return n;
 }
 
-/* Boot, boot CPU alone: write the sites for the chosen backend directly. */
+/* Boot, boot CPU alone: write the sites for the chosen backend (installed
+ * in pv_lock_ops just before) directly. */
 void lockop_boot_text(bool pv)
 {
 	unsigned int n;
@@ -167,9 +214,13 @@ void lockop_boot_text(bool pv)
 			sw_bugs = SWBUG_NMI_COUNT;
 		else if (!strcmp(switch_bug, "cross_anywhere"))
 			sw_bugs = SWBUG_CROSS_ANYWHERE;
+		else if (!strcmp(switch_bug, "late_flag"))
+			sw_bugs = SWBUG_LATE_FLAG;
+		else if (!strcmp(switch_bug, "stale_kick"))
+			sw_bugs = SWBUG_STALE_KICK;
 		else
 			printk("pvswitch.bug=%s: unknown (no_barrier, emulate_wrong, nmi_count, "
-			       "cross_anywhere), ignored\n", switch_bug);
+			       "cross_anywhere, late_flag, stale_kick), ignored\n", switch_bug);
 		if (sw_bugs)
 			printk("pvswitch: injected bug \"%s\" is ON\n", switch_bug);
 	}
@@ -177,7 +228,7 @@ void lockop_boot_text(bool pv)
 		printk("pvswitch.method=%s: unknown (v1|v2), using v2\n", method);
 		memcpy(method, "v2", 3);
 	}
-	n = build_batch(pv);
+	n = build_batch(pv ? &pv_lock_ops : &pv_lock_ops_native);
 	for (unsigned int i = 0; i < n; i++)
 		text_poke((void *)batch[i].addr, batch[i].new, PATCH_INSN_SIZE);
 }
@@ -252,7 +303,7 @@ static int switch_v1(const struct pv_lock_ops *ops, bool pv)
 
 	memset(&req, 0, sizeof(req));
 	req.ops = ops;
-	req.nr = build_batch(pv);
+	req.nr = build_batch(ops);
 	req.leader = cpumask_first(&cpu_online_mask);
 	v1 = &req;
 	err = stop_machine_cpuslocked(v1_stopped, &req, &cpu_online_mask);   /* hotplug lock held */
@@ -316,6 +367,8 @@ static bool held_del(struct v2_cpu *c, struct qspinlock *lock)
 	return false;
 }
 
+static bool v2_is_new(u32 s);
+
 /* +1 unless the switch has happened; false then. SEQ_CST pairs with the
  * patcher's cmpxchg to NEW: either it sees our count, or we see NEW. */
 static bool v2_get(void)
@@ -326,12 +379,49 @@ static bool v2_get(void)
 		if (__atomic_compare_exchange_n(&v2_state, &s, s + 1, false,
 						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 			return true;
-	return false;
+	return !v2_is_new(s);
 }
 
 static u64 lockop_switch_t0;
 static u32 v2_online;      /* online CPUs when the switch started (hotplug is held off) */
 static u64 v2_t0, v2_switched_ns;
+
+/*
+ * qspinlock_pv_active says which slow path and unlock run (queued_spin_lock_
+ * slowpath() picks by it; tests read it): from the switch point on, the new
+ * ones. The CPU whose cmpxchg set NEW stores it next, but an NMI or the host
+ * can stop that CPU between the two, while other CPUs already see NEW and run
+ * new operations under a flag that still names the old backend (an NMI
+ * storm's slow path acquired with the flag old saw it change before its
+ * unlock: the "switch point inside an NMI's slow-path hold" that
+ * locking.pv_switch_nmi_v2 reported now and then on correct code). So every
+ * CPU that sees NEW publishes the flag itself before it runs a new
+ * operation, and so does the patcher before it goes on; they all store the
+ * same value, and every such store is over before the batch returns (each
+ * runs in the #BP handler, which the batch waits for, in a barrier IPI,
+ * which the patcher waits for, or on the patcher). pvswitch.publish_delay_us
+ * widens the window after the cmpxchg; pvswitch.bug=late_flag leaves the
+ * publishing to the cmpxchg's CPU alone.
+ */
+static int publish_delay_us;
+param_int("pvswitch.publish_delay_us", publish_delay_us, 0, 10000,
+	  "V2 race widening: wait this long between the switch decision and the CPU's own store of the new backend flag");
+
+static void v2_publish_new(void)
+{
+	if (__atomic_load_n(&qspinlock_pv_active, __ATOMIC_SEQ_CST) != v2_new_pv)
+		__atomic_store_n(&qspinlock_pv_active, v2_new_pv, __ATOMIC_SEQ_CST);
+}
+
+/* Seen NEW in `s` (a load of v2_state): then the flag is published first. */
+static bool v2_is_new(u32 s)
+{
+	if (!(s & V2_NEW))
+		return false;
+	if (!(sw_bugs & SWBUG_LATE_FLAG))   /* INJECTED BUG late_flag: run new ops under the old flag */
+		v2_publish_new();
+	return true;
+}
 
 /* barrier_cpus == online and no counted op: READY -> READY|NEW. Any CPU may do it. */
 static void v2_try_switch(void)
@@ -340,8 +430,9 @@ static void v2_try_switch(void)
 
 	if (__atomic_compare_exchange_n(&v2_state, &ready, V2_READY | V2_NEW, false,
 					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-		/* qspinlock_pv_active says which slow path runs: now the new one. */
-		__atomic_store_n(&qspinlock_pv_active, v2_new_pv, __ATOMIC_SEQ_CST);
+		if (unlikely(publish_delay_us))
+			udelay((unsigned long)publish_delay_us);
+		v2_publish_new();
 		v2_switched_ns = ktime_get_ns() - v2_t0;
 	}
 }
@@ -386,13 +477,13 @@ static bool v2_holdoff(void)
 	bool unbounded = preempt_count() == 1 && !in_nmi();
 
 	do {
-		if (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW)
+		if (v2_is_new(__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST)))
 			return true;
 		v2_try_switch();
 		cpu_relax();
 	} while ((unbounded || ktime_get_ns() < end) &&
 		 !(__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_ABORT));
-	return (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW) != 0;
+	return v2_is_new(__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST));
 }
 
 /*
@@ -430,6 +521,19 @@ static void v2_cross_now(void)
 	}
 }
 
+enum lockop_v2_phase lockop_v2_phase(void)
+{
+	u32 s = __atomic_load_n(&v2_state, __ATOMIC_SEQ_CST);
+
+	if (!__atomic_load_n(&v2_open, __ATOMIC_SEQ_CST))
+		return LOCKOP_V2_IDLE;
+	if (s & V2_NEW)
+		return LOCKOP_V2_NEW;
+	if (!__atomic_load_n(&this_cpu_ptr(&v2_cpu)->crossed, __ATOMIC_SEQ_CST))
+		return LOCKOP_V2_BARRIER;
+	return (s & V2_READY) ? LOCKOP_V2_READY : LOCKOP_V2_CROSSED;
+}
+
 static bool v2_cross_here(void)
 {
 	/* INJECTED BUG cross_anywhere: the barrier IPI crosses a CPU even
@@ -450,6 +554,16 @@ static const struct insn *v2_emulate(const struct text_poke_loc *tp, struct pt_r
 
 	(void)arg;
 	__atomic_add_fetch(&lockop_stats.handler_calls, 1, __ATOMIC_RELAXED);
+	/*
+	 * A PV hook (halt, kick) is called only from inside a PV slow path or
+	 * unlock, which is itself the operation counted or not: the old
+	 * backend's hook until the switch point, the new one's after it. (Before
+	 * it only old operations run, after it only new ones: each finished
+	 * before its CPU crossed, or was counted.) No crossing here: this CPU is
+	 * inside a lock operation.
+	 */
+	if (is_hook(tp->owner))
+		return v2_is_new(__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST)) ? &tp->new_insn : &tp->old_insn;
 	/* Trapped in task context: no interrupt handler is active below us and
 	 * this context's only lock operation is the one about to start, so no
 	 * operation of this CPU is in progress: cross here (v2_cross_now). */
@@ -468,7 +582,7 @@ static const struct insn *v2_emulate(const struct text_poke_loc *tp, struct pt_r
 		if (!crossed)
 			return wrong ? &tp->new_insn : &tp->old_insn;
 		if ((sw_bugs & SWBUG_NMI_COUNT) && in_nmi())
-			return (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW) ?
+			return v2_is_new(__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST)) ?
 			       &tp->new_insn : &tp->old_insn;   /* INJECTED BUG: not counted */
 		if (v2_holdoff() || !v2_get())
 			return &tp->new_insn;
@@ -529,7 +643,7 @@ static int v2_after_int3(void *arg)
 		u64 now;
 
 		v2_try_switch();
-		if (__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST) & V2_NEW) {
+		if (v2_is_new(__atomic_load_n(&v2_state, __ATOMIC_SEQ_CST))) {
 			r->barrier_ns = v2_switched_ns;
 			return 0;
 		}
@@ -562,7 +676,7 @@ static int v2_after_int3(void *arg)
 			 * One atomic op decides: NEW set before it, or never. */
 			u32 st = __atomic_fetch_or(&v2_state, V2_ABORT, __ATOMIC_SEQ_CST);
 
-			if (st & V2_NEW) {
+			if (v2_is_new(st)) {
 				r->barrier_ns = v2_switched_ns;
 				return 0;   /* it happened just now after all */
 			}
@@ -586,7 +700,7 @@ static int switch_v2(const struct pv_lock_ops *ops, bool old_pv, bool pv)
 	 * as crossed can still be inside a translation from before it. */
 	struct text_poke_ctl ctl = { .emulate = v2_emulate, .after_int3 = v2_after_int3, .arg = &req,
 				     .after_int3_serialises = true };
-	unsigned int n = build_batch(pv), cpu;
+	unsigned int n = build_batch(ops), cpu;
 	int err;
 
 	v2_old_pv = old_pv;
@@ -614,26 +728,21 @@ static int switch_v2(const struct pv_lock_ops *ops, bool old_pv, bool pv)
 }
 
 /*
- * The backend's halt/kick ops are only called by PV slow paths and unlocks.
- * Going to PV they are installed before the text changes (no old native op
- * calls them); going to native, after it (no PV op can run any more). So a
- * PV waiter never halts with ops whose kick cannot wake it.
+ * V2: the backend's halt and kick are patch sites switched in the same batch
+ * (v2_emulate runs the old backend's hooks until the switch point, the new
+ * one's after it), so a PV waiter never halts with a kick that cannot wake
+ * it. pv_lock_ops (name, backend, statistics class) follows once the switch
+ * is done; the flag moved at the switch point already (v2_publish_new).
+ * (When the hooks were function pointers in pv_lock_ops, going to PV
+ * installed them before the text changed, and pv_lock_ops_install() set the
+ * flag to PV for a moment before the switch had begun.)
  */
 static int switch_text(const struct pv_lock_ops *ops, bool old_pv, bool pv,
 		       int (*fn)(const struct pv_lock_ops *, bool, bool))
 {
-	const struct pv_lock_ops *prev = pv_backend_ops(pv_lock_ops.backend);
-	int err;
+	int err = fn(ops, old_pv, pv);
 
-	if (pv) {
-		pv_lock_ops_install(ops);
-		/* ... but the old slow path still runs until the switch point. */
-		__atomic_store_n(&qspinlock_pv_active, old_pv, __ATOMIC_SEQ_CST);
-	}
-	err = fn(ops, old_pv, pv);
-	if (err && pv && prev)
-		pv_lock_ops_install(prev);
-	if (!err && !pv)
+	if (!err)
 		pv_lock_ops_install(ops);
 	return err;
 }
@@ -655,13 +764,13 @@ int lockop_switch(const struct pv_lock_ops *ops)
 	cpus_read_lock();
 	text_mutex_lock();
 	if (old_pv == pv || !strcmp(method, "v1"))
-		err = switch_v1(ops, pv);   /* PV <-> PV changes no text: V1 is enough */
+		err = switch_v1(ops, pv);   /* PV <-> PV changes only the hook sites: V1 */
 	else
 		err = switch_text(ops, old_pv, pv, switch_v2);
 	lockop_stats.last_switch_ns = ktime_get_ns() - t0;
 	{
 		/* Every site must now hold the current backend's instruction. */
-		unsigned int bad = build_batch(qspinlock_pv_active);
+		unsigned int bad = build_batch(&pv_lock_ops);
 
 		if (WARN_ON(bad))
 			printk("lockop: %u lock-op sites do not match backend %s after a switch (%d)\n",

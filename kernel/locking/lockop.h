@@ -20,6 +20,7 @@ extern struct lockop_stats lockop_stats;
 void lockop_boot_text(bool pv);
 int lockop_switch(const struct pv_lock_ops *ops);
 unsigned int lockop_nr_sites(void);
+unsigned int lockop_hooks_mismatch(const struct pv_lock_ops *ops, unsigned int *nr);
 const char *lockop_method(void);
 int lockop_set_method(const char *m);
 

@@ -16,8 +16,10 @@
 
 bool qspinlock_pv_active;
 
-static bool pv_native_halt(bool irqs_were_on) { (void)irqs_were_on; return false; }
-static void pv_native_kick(int cpu) { (void)cpu; }
+/* Native "hooks": what the halt and kick patch sites call as compiled and
+ * with the native backend in (never reached then: only PV code calls them). */
+bool pv_native_halt(bool irqs_were_on) { (void)irqs_were_on; return false; }
+void pv_native_kick(int cpu) { (void)cpu; }
 
 const struct pv_lock_ops pv_lock_ops_native = {
 	.backend = PV_NATIVE, .name = "native",

@@ -160,7 +160,11 @@ static bool pv_wait(u8 *ptr, u8 val)
 	    __atomic_load_n(ptr, __ATOMIC_ACQUIRE) == val) {
 		u64 t0 = lock_trace_clock();
 
+#if __STDC_HOSTED__
 		halted = pv_lock_ops.halt(irqs_were_on);
+#else
+		halted = lockop_pv_halt(irqs_were_on);   /* a patch site: the backend's halt */
+#endif
 		if (halted) {
 			lockstat_inc(lockstat_qspinlock_class(), LS_PV_WAIT);
 			lock_trace(TRACE_PV_WAIT, ptr, 0, t0);   /* one event: the halt's span */
@@ -176,7 +180,11 @@ static void pv_kick(int cpu)
 	if (unlikely(qspinlock_bugs & QSPIN_BUG_PV_DROP_KICK))
 		return;   /* INJECTED BUG: the kick is lost */
 	lock_trace(TRACE_PV_KICK, cpu, 0, 0);
+#if __STDC_HOSTED__
 	pv_lock_ops.kick(cpu);
+#else
+	lockop_pv_kick(cpu);   /* a patch site: the backend's kick */
+#endif
 	/* Torture: the kicked CPU runs on while we are held up here (a vCPU
 	 * preempted right after its kick); whatever we still touch after the
 	 * kick, it may have taken, released and freed (ktest locking.reuse). */

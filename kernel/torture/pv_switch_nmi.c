@@ -26,8 +26,16 @@
  * rates are low; with KVM they are far higher). Needs the IPI backend (pvspin=ipi)
  * and 3 CPUs; scenario locking-pv-switch-nmi. locking.pv_switch_nmi_v2 is
  * the same storm against V2 switches, which count NMI lock operations
- * instead of keeping NMIs away: scenarios locking-pv-switch-nmi-v2 and
- * pvswitch-bug-nmi-count.
+ * instead of keeping NMIs away. Its check: the switch point (where
+ * qspinlock_pv_active flips) never falls between an NMI's slow-path
+ * acquisition (this CPU's lockstat slow-path counters moved: nothing else
+ * runs on it meanwhile) and its unlock. To make a miss certain rather than
+ * lucky, an NMI that took the lock through the slow path under the old
+ * flag on a CPU that has crossed the barrier holds it until the flag
+ * changes or pv_switch_nmi.stretch_us (a counted hold keeps the switch
+ * point off that long). Scenarios locking-pv-switch-nmi-v2 (with the
+ * flag store held up by pvswitch.publish_delay_us), pvswitch-bug-nmi-count
+ * and pvswitch-bug-late-flag.
  */
 #include <asm/cpu.h>
 #include <grace/errno.h>
@@ -47,14 +55,22 @@
 
 #define SN_SECONDS 4
 static int min_slow;
-/* The V2 storm fails now and then on correct code (a switch point between
- * an NMI's slow-path acquisition and its unlock, seen once in ~10 DEBUG
- * runs): an open bug of the V2 switch, so ktest=all leaves it out until it
- * is understood; its scenarios (long set) ask for it. */
-static bool run_v2;
-param_bool("pv_switch_nmi.v2", run_v2, "also run ktest locking.pv_switch_nmi_v2 (known to fail now and then)");
 param_int("pv_switch_nmi.min_slow", min_slow, 0, 1000000,
 	  "locking.pv_switch_nmi_v2: run until this many NMI slow paths (and 40 switches), at most 40 s");
+/*
+ * V2: an NMI that took the lock through the slow path while a switch is on
+ * and the backend flag still names the old backend holds it until the flag
+ * changes or this long: if that slow path is not counted (pvswitch.bug=
+ * nmi_count) the switch point falls inside such a hold in nearly every
+ * switch, where a 30 us hold caught it in some runs only. Counted, it holds
+ * the switch point off for this long at most.
+ */
+static int stretch_us = 2000;
+param_int("pv_switch_nmi.stretch_us", stretch_us, 0, 100000,
+	  "locking.pv_switch_nmi_v2: an NMI slow-path hold under the old flag during a switch lasts until the flag changes or this long");
+static int min_stretched;
+param_int("pv_switch_nmi.min_stretched", min_stretched, 0, 100000,
+	  "locking.pv_switch_nmi_v2: run until this many stretched holds, at most 40 s");
 
 static DEFINE_SPINLOCK(sn_lock);
 static struct {
@@ -63,9 +79,14 @@ static struct {
 	u64 switched_under;        /* backend changed inside an NMI lock section */
 	u64 slow_switched_under;   /* V2: the switch point fell inside a slow-path acquisition's hold */
 	u64 slow;                  /* NMI acquisitions that went through the slow path */
+	u64 stretched;             /* V2: slow-path holds stretched until the switch point or stretch_us */
 	int inside, overlap;
 	int stop, exited;
 	bool v2;
+	int stretching;            /* V2: a stretched hold is on (claimed by xchg) */
+	u64 stayed_off;            /* V2: NMIs that left the lock alone during one */
+	int switching;             /* V2: the test thread is inside pv_spinlock_switch() ... */
+	bool from_pv;              /* ... from this value of qspinlock_pv_active */
 } sn;
 
 /* Pass the NMI on to the next online CPU: the storm goes on while every
@@ -83,20 +104,46 @@ static void sn_pass_on(void)
 		__atomic_add_fetch(&sn.sent, 1, __ATOMIC_RELAXED);
 }
 
-/* This CPU's slow-path acquisitions of the queued spinlock, every backend. */
+/* This CPU's slow-path acquisitions of the queued spinlock, every backend
+ * (a PV slow path that steals the lock at once counts only as a steal). */
 static u64 sn_slow_events(void)
 {
 	const struct lockstat_row *r = &lockstat_cpu[smp_processor_id()];
 	u64 n = 0;
 
 	for (int c = LOCK_CLASS_QSPIN_NATIVE; c <= LOCK_CLASS_QSPIN_IPI; c++)
-		n += r->n[c][LS_PENDING] + r->n[c][LS_QUEUED] + r->n[c][LS_NEST_OVERFLOW];
+		n += r->n[c][LS_PENDING] + r->n[c][LS_QUEUED] + r->n[c][LS_NEST_OVERFLOW] + r->n[c][LS_STEAL];
 	return n;
+}
+
+/*
+ * Whether to stretch this hold (one at a time, claimed by xchg). Only on a
+ * CPU that has crossed the barrier: before, the hold keeps its own CPU from
+ * crossing and the switch point cannot come. Until every CPU has crossed,
+ * the others must stay free to cross (a barrier IPI, or a lock operation in
+ * task context): none may be stuck in an NMI waiting for our lock, so it is
+ * stretched only with nobody queued or pending behind us, and NMIs that
+ * arrive during it stay away. Once every CPU has crossed, any hold.
+ */
+static bool sn_stretch_claim(void)
+{
+	enum lockop_v2_phase ph = lockop_v2_phase();
+
+	if (ph < LOCKOP_V2_CROSSED || __atomic_exchange_n(&sn.stretching, 1, __ATOMIC_SEQ_CST))
+		return false;
+	if (ph >= LOCKOP_V2_READY || !spin_is_contended(&sn_lock))
+		return true;
+	__atomic_store_n(&sn.stretching, 0, __ATOMIC_SEQ_CST);
+	return false;
 }
 
 static void sn_nmi(struct pt_regs *regs)
 {
 	(void)regs;
+	if (READ_ONCE(sn.v2) && __atomic_load_n(&sn.stretching, __ATOMIC_SEQ_CST)) {
+		__atomic_add_fetch(&sn.stayed_off, 1, __ATOMIC_RELAXED);
+		return;   /* a stretched hold is on: leave this CPU free to cross */
+	}
 	if (!pv_nmi_lock_enter()) {
 		__atomic_add_fetch(&sn.refused, 1, __ATOMIC_RELAXED);
 		sn_pass_on();
@@ -122,7 +169,15 @@ static void sn_nmi(struct pt_regs *regs)
 	 * 200 us, so that a user the flag failed to keep out straddles the
 	 * moment the backend changes.
 	 */
-	if (READ_ONCE(sn.v2))
+	if (READ_ONCE(sn.v2) && slow && stretch_us && READ_ONCE(sn.switching) &&
+	    active == READ_ONCE(sn.from_pv) && sn_stretch_claim()) {
+		u64 until = ktime_get_ns() + (u64)stretch_us * 1000;
+
+		while (READ_ONCE(qspinlock_pv_active) == active && ktime_get_ns() < until)
+			cpu_relax();
+		__atomic_add_fetch(&sn.stretched, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&sn.stretching, 0, __ATOMIC_SEQ_CST);
+	} else if (READ_ONCE(sn.v2))
 		udelay(30);
 	else
 		udelay(__atomic_load_n(&pv_switch_in_progress, __ATOMIC_SEQ_CST) ? 200 : 2);
@@ -193,7 +248,9 @@ static void sn_run(struct ktest_ctx *t, bool v2)
 	method[3] = 0;
 	lockop_set_method(v2 ? "v2" : "v1");
 	sn.counter = sn.got = sn.refused = sn.sent = sn.switched_under = 0;
-	sn.slow = sn.slow_switched_under = 0;
+	sn.slow = sn.slow_switched_under = sn.stretched = 0;
+	sn.switching = sn.stretching = 0;
+	sn.stayed_off = 0;
 	sn.inside = sn.overlap = sn.stop = sn.exited = 0;
 	sn.v2 = v2;
 	preempt_disable();
@@ -214,14 +271,21 @@ static void sn_run(struct ktest_ctx *t, bool v2)
 	KTEST_EXPECT(nthreads > 0);
 	end = ktime_get_ns() + (u64)(v2 ? 2 * SN_SECONDS : SN_SECONDS) * 1000000000ULL;
 	/* V2 with pv_switch_nmi.min_slow=N: also until 40 switches and N NMI
-	 * slow paths (a loaded host runs fewer of both per second), within 40 s. */
+	 * slow paths (a loaded host runs fewer of both per second); with
+	 * pv_switch_nmi.min_stretched=N until N stretched holds; within 40 s. */
 	u64 cap = ktime_get_ns() + 40ULL * 1000000000ULL;
 
 	while (ktime_get_ns() < end ||
-	       (v2 && ktime_get_ns() < cap && min_slow &&
-		(switches < 40 || __atomic_load_n(&sn.slow, __ATOMIC_RELAXED) < (u64)min_slow))) {
+	       (v2 && ktime_get_ns() < cap &&
+		((min_slow && (switches < 40 || __atomic_load_n(&sn.slow, __ATOMIC_RELAXED) < (u64)min_slow)) ||
+		 __atomic_load_n(&sn.stretched, __ATOMIC_RELAXED) < (u64)min_stretched))) {
 		enum pv_backend b = pv_lock_ops.backend == PV_NATIVE ? PV_IPI : PV_NATIVE;
+
+		WRITE_ONCE(sn.from_pv, qspinlock_pv_active);
+		__atomic_store_n(&sn.switching, 1, __ATOMIC_SEQ_CST);
 		int ret = pv_spinlock_switch(b);
+
+		__atomic_store_n(&sn.switching, 0, __ATOMIC_SEQ_CST);
 
 		if (ret == 0)
 			switches++;
@@ -247,13 +311,17 @@ static void sn_run(struct ktest_ctx *t, bool v2)
 	lockop_set_method(method);
 	printk("%s: %d switches (%d refused busy or gave up), %llu NMIs sent, %llu took the lock, "
 	       "%llu stayed away during a switch, %llu switched under an NMI's lock, %llu slow-path "
-	       "acquisitions (%llu with the switch point inside their hold), counter %llu\n",
+	       "acquisitions (%llu stretched, %llu with the switch point inside their hold), counter %llu, "
+	       "%llu NMIs stayed off during a stretched hold\n",
 	       name, switches, busy,
 	       (unsigned long long)sn.sent, (unsigned long long)sn.got, (unsigned long long)sn.refused,
 	       (unsigned long long)sn.switched_under, (unsigned long long)sn.slow,
-	       (unsigned long long)sn.slow_switched_under, (unsigned long long)sn.counter);
+	       (unsigned long long)sn.stretched,
+	       (unsigned long long)sn.slow_switched_under, (unsigned long long)sn.counter,
+	       (unsigned long long)sn.stayed_off);
 	KTEST_EXPECT_MSG(!sn.slow_switched_under, "the switch point fell %llu times between an NMI's "
-			 "slow-path acquisition and its unlock (an old slow path not counted)",
+			 "slow-path acquisition and its unlock (an old slow path not counted, or a "
+			 "new one run before the flag said so)",
 			 (unsigned long long)sn.slow_switched_under);
 	KTEST_EXPECT_MSG(v2 || !sn.switched_under, "the backend was switched %llu times while an NMI was between "
 			 "its lock and unlock", (unsigned long long)sn.switched_under);
@@ -288,10 +356,5 @@ KTEST(pv_switch_nmi, "locking.pv_switch_nmi")
  * and pvswitch-bug-nmi-count (NMI lock operations left out of the count). */
 KTEST(pv_switch_nmi_v2, "locking.pv_switch_nmi_v2")
 {
-	if (!run_v2) {
-		printk("locking.pv_switch_nmi_v2: skipped (pv_switch_nmi.v2=1 runs it: an open V2 bug, "
-		       "docs/patching.md)\n");
-		return;
-	}
 	sn_run(t, true);
 }
