@@ -17,11 +17,17 @@
  *    host did not run this vCPU. Lost time over window time, summed over
  *    CPUs and the sample period, is the sample (per mille). Interrupts are
  *    off, so nothing in the guest can make a gap: only the host can.
- *  - Also measured, printed with pvdynamic.verbose=1, not used: the gaps
- *    between consecutive busy ticks longer than two tick periods. At 100 Hz
- *    it is blind to host time slices shorter than ~15 ms, which is most of
- *    them on a loaded 2-core host (docs/locking.md, "pvspin=dynamic", has the
- *    figures that decided it).
+ *  - and the tick gaps: between two consecutive ticks that both interrupted
+ *    a task (not idle; nohz=1 turns this part off), a gap longer than two
+ *    tick periods is lost time (gap - period) over the busy time between
+ *    such ticks. It is blind to host slices shorter than ~15 ms (at 100 Hz),
+ *    which the window sees; the window is blind when the vCPU runs in short
+ *    bursts after long waits, which the gaps see: in PV mode the vCPU
+ *    threads halt and, woken, run a little before the host takes them again,
+ *    and each window starts at a tick that just woke the vCPU. Measured here:
+ *    4 host hogs on 2 cores, PV mode, windows 0-3 % while the gaps said
+ *    27-65 % (docs/patching.md, "pvspin=dynamic", has the figures).
+ *  The TSC sample is the larger of the two.
  * The window costs window_us per busy tick per CPU (2 % at 200 us, 100 Hz).
  *
  * The thread "pvdynamic" wakes every pvdynamic.period_ms, sums the per-CPU
@@ -132,6 +138,7 @@ static struct {
 	struct pv_dyn_state s;
 	struct pv_dyn_sample last;
 	u64 last_tick_pm;
+	unsigned int last_win_pm;
 	u64 samples;
 	char stopped_why[64];
 } dyn;
@@ -288,17 +295,22 @@ static int pv_dyn_thread(void *unused)
 			x.lost_pm = pm(cur.steal_ns - prev.steal_ns, wall * (cur.cpus ? cur.cpus : 1));
 			x.windows = (unsigned int)-1;   /* steal time needs no busy CPU */
 		} else {
-			x.lost_pm = pm(cur.win_lost_ns - prev.win_lost_ns, cur.win_ns - prev.win_ns);
+			unsigned int win = pm(cur.win_lost_ns - prev.win_lost_ns, cur.win_ns - prev.win_ns);
+			unsigned int gaps = pm(cur.tick_lost_ns - prev.tick_lost_ns, cur.tick_ns - prev.tick_ns);
+
+			x.lost_pm = win > gaps ? win : gaps;
 			x.windows = (unsigned int)(cur.windows - prev.windows);
+			dyn.last_win_pm = win;
 		}
 		dyn.last_tick_pm = pm(cur.tick_lost_ns - prev.tick_lost_ns, cur.tick_ns - prev.tick_ns);
 		dyn.last = x;
 		dyn.samples++;
 		a = pv_dyn_decide(&dyn.s, &dyn.p, &x, why, sizeof(why));
 		if (verbose)
-			printk("pvdynamic: sample %llu at %llu ms: lost %u.%u%% (%s, %u windows), average %u.%u%%, "
-			       "tick gaps %llu.%llu%%, backend %s\n", (unsigned long long)dyn.samples,
+			printk("pvdynamic: sample %llu at %llu ms: lost %u.%u%% (%s: windows %u.%u%% in %u), "
+			       "average %u.%u%%, tick gaps %llu.%llu%%, backend %s\n", (unsigned long long)dyn.samples,
 			       (unsigned long long)x.now_ms, x.lost_pm / 10, x.lost_pm % 10, signal_names[dyn.sig],
+			       dyn.last_win_pm / 10, dyn.last_win_pm % 10,
 			       dyn.sig == SIG_STEAL ? 0 : x.windows, dyn.s.avg_pm / 10, dyn.s.avg_pm % 10,
 			       (unsigned long long)(dyn.last_tick_pm / 10), (unsigned long long)(dyn.last_tick_pm % 10),
 			       pv_lock_ops.name);
