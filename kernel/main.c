@@ -29,6 +29,7 @@
 #include <grace/panic.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
+#include <grace/pv_dynamic.h>
 #include <grace/pv_ipi.h>
 #include <grace/qspinlock_lab.h>
 #include <grace/qspinlock_pv.h>
@@ -170,6 +171,7 @@ static int kernel_init(void *unused)
 	smp_init();
 	bringup_nonboot_cpus(setup_max_cpus);
 	smp_cpus_done();
+	pv_dynamic_start();   /* pvspin=dynamic: the overcommit sampler and its thread */
 
 	/* A deliberate fault (`fault=<kind>`) once every CPU is up. */
 	fault_inject_from_param();

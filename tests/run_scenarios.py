@@ -202,7 +202,8 @@ def judge(expect, status, timed_out, lines, timeout, expect_output=(), forbid_ou
 # ---------------------------------------------------------------------------
 
 # Keys whose value is the rest of the line, verbatim ('#' included).
-VERBATIM_KEYS = {"args", "expect_output", "forbid_output", "allow_output", "qemu_args"}
+VERBATIM_KEYS = {"args", "expect_output", "forbid_output", "allow_output", "qemu_args",
+                 "host_load"}
 REPEAT_KEYS = {"expect_output", "forbid_output", "allow_output"}
 SIMPLE_KEYS = {"machine", "firmware", "smp", "memory", "timeout", "expect", "set",
                "requires", "type", "gdb_script", "cpu", "build", "accel", "points", "lab",
@@ -243,6 +244,7 @@ class Item:
         self.build = "release"    # a key of IMAGES: release | debug | step
         self.matrix = {}          # the matrix binding this item was expanded from
         self.accel = None         # None: the machine's choice; "tcg": a TCG-only behaviour
+        self.host_load = None     # HostLoadSpec: CPU-bound host processes during the run
 
     @property
     def log_base(self):
@@ -434,6 +436,8 @@ def apply_entries(it, entries, binding):
                 it.selftest = value
             elif key == "qemu_args":
                 it.qemu_args += shlex.split(value)
+            elif key == "host_load":
+                it.host_load = parse_host_load(value)
             else:
                 setattr(it, key, value)
         except (ValueError, re.error) as e:
@@ -492,6 +496,80 @@ class Result:
         self.status = status      # "PASS", "FAIL", "SKIP"
         self.reason = reason
         self.seconds = seconds
+
+
+# ---------------------------------------------------------------------------
+# Host load: CPU-bound host processes during a run (`host_load:`).
+# ---------------------------------------------------------------------------
+
+class HostLoadSpec:
+    def __init__(self, n, start_s=None, start_rx=None, for_s=None):
+        self.n, self.start_s, self.start_rx, self.for_s = n, start_s, start_rx, for_s
+
+
+def parse_host_load(value):
+    """`N start=SECONDS|/REGEX/ [for=SECONDS]` → HostLoadSpec: N busy-loop host
+    processes from SECONDS after QEMU starts (or from the first console line
+    matching REGEX) for SECONDS (default: to the end of the run)."""
+    m = re.fullmatch(r"\s*(\d+)\s+start=(?:(\d+(?:\.\d+)?)|/(.*)/)(?:\s+for=(\d+(?:\.\d+)?))?\s*",
+                     value)
+    if not m:
+        raise ValueError("host_load must be `N start=SECONDS|/REGEX/ [for=SECONDS]`")
+    n = int(m.group(1))
+    if not 1 <= n <= 64:
+        raise ValueError("host_load: N must be 1..64")
+    rx = re.compile(m.group(3)) if m.group(3) is not None else None
+    return HostLoadSpec(n, float(m.group(2)) if m.group(2) else None, rx,
+                        float(m.group(4)) if m.group(4) else None)
+
+
+class HostLoad:
+    """Runs a HostLoadSpec next to one QEMU run: a thread that waits for the
+    start (time or console line in `log`), starts the processes, and ends them
+    by their PIDs after `for=` or at stop(), which the runner calls in a
+    `finally` (so also on a timeout or a failure). Each start and stop is
+    noted in `events` (seconds after the run started) for the .cmd file."""
+    BUSY = [sys.executable, "-c", "while True: pass"]
+
+    def __init__(self, spec, log):
+        self.spec, self.log = spec, log
+        self.procs, self.events = [], []
+        self.done = threading.Event()
+        self.t0 = time.monotonic()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _started(self):
+        if self.spec.start_rx is None:
+            return time.monotonic() - self.t0 >= self.spec.start_s
+        return any(self.spec.start_rx.search(ln) for ln in clean_lines(read_text(self.log)))
+
+    def _run(self):
+        while not self._started():
+            if self.done.wait(0.1):
+                return
+        if self.done.is_set():
+            return
+        self.procs = [_start(self.BUSY, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL) for _ in range(self.spec.n)]
+        self.events.append("%.1f s: started %d busy host processes (pids %s)" % (
+            time.monotonic() - self.t0, self.spec.n, " ".join(str(p.pid) for p in self.procs)))
+        self.done.wait(self.spec.for_s)   # None: until stop()
+        self._end()
+
+    def _end(self):
+        procs, self.procs = self.procs, []
+        for p in procs:
+            _kill(p, False)
+            with _live_lock:
+                _live.pop(p.pid, None)
+        if procs:
+            self.events.append("%.1f s: ended them" % (time.monotonic() - self.t0))
+
+    def stop(self):
+        self.done.set()
+        self.thread.join(timeout=10)
+        self._end()
 
 
 _live = {}            # pid -> Popen, so Ctrl-C can end what we started
@@ -701,7 +779,14 @@ class Runner:
             with open(qlog, "w") as qf:
                 proc = _start(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=qf,
                               stderr=subprocess.STDOUT)
-                status, timed_out = _finish(proc, timeout)
+                load = HostLoad(it.host_load, log) if it.host_load else None
+                try:
+                    status, timed_out = _finish(proc, timeout)
+                finally:
+                    if load:
+                        load.stop()
+                        with open(os.path.join(self.logdir, it.log_base + ".cmd"), "a") as f:
+                            f.write("".join("# host_load: %s\n" % e for e in load.events))
         lines = clean_lines(read_text(log))
         ok, reason = judge(it.expect, status, timed_out, lines, timeout, it.expect_output,
                            it.forbid_output, it.allow_output, it.args, QEMU_SUCCESS)

@@ -15,6 +15,9 @@
  *
  * Parameters:
  *   pvspin=auto|off|native|kvm|ipi  backend (default auto)
+ *   pvspin=dynamic                  boot native; pv_dynamic.c switches to the
+ *                                   auto choice's PV backend (ipi if auto says
+ *                                   native) while the guest is overcommitted
  *   qspinlock.pv_spin=N             spins before a PV waiter halts (default 4096)
  * The lab switches of the lock code are in qspinlock_lab.c.
  * Tested by: tests/unit/test_pv_policy.c (policy, names, hypercall
@@ -22,6 +25,7 @@
  */
 #include <grace/param.h>
 #include <grace/printk.h>
+#include <grace/pv_dynamic.h>
 #include <grace/pv_ipi.h>
 #include <grace/pv_kvm.h>
 #include <grace/pv_policy.h>
@@ -31,7 +35,7 @@
 #include "lockop.h"
 
 static char pvspin_mode[8] = "auto";
-param_string("pvspin", pvspin_mode, "paravirt spinlocks: auto|off|native|kvm|ipi");
+param_string("pvspin", pvspin_mode, "paravirt spinlocks: auto|off|native|kvm|ipi|dynamic");
 param_int("qspinlock.pv_spin", pv_spin_threshold, 1, 1 << 24,
 	  "spins before a paravirt lock waiter halts");
 
@@ -70,10 +74,21 @@ void pv_spinlock_init(unsigned int possible_cpus)
 		snprintf(why, sizeof(why), "pvspin.kvm_force=1");
 	}
 	b = auto_b;
-	if (!pv_backend_parse(pvspin_mode, &b))
+	if (!pv_backend_parse(pvspin_mode, &b)) {
 		snprintf(why, sizeof(why), "pvspin=%s", pvspin_mode);
-	else if (strcmp(pvspin_mode, "auto"))
-		printk("pvspin=%s: unknown (auto|off|native|kvm|ipi), using auto\n", pvspin_mode);
+	} else if (!strcmp(pvspin_mode, "dynamic")) {
+		/* The PV side is the auto choice, or halt+IPI where auto says native. */
+		enum pv_backend pv = auto_b == PV_NATIVE ? PV_IPI : auto_b;
+
+		if (pv == PV_KVM && !pv_kvm_ops(why, sizeof(why)))
+			pv = PV_IPI;
+		pv_dynamic_enable(pv);
+		b = PV_NATIVE;
+		snprintf(why, sizeof(why), "pvspin=dynamic: native until overcommitted, then %s",
+			 pv_backend_name(pv));
+	} else if (strcmp(pvspin_mode, "auto")) {
+		printk("pvspin=%s: unknown (auto|off|native|kvm|ipi|dynamic), using auto\n", pvspin_mode);
+	}
 
 	if (b == PV_KVM) {
 		/* Prove the kick hypercall works before any lock depends on it. */

@@ -5,12 +5,15 @@
  * N times (GAP_MS apart if given) and prints the median and longest switch
  * (BENCH lines);
  * `pvspin method v1|v2` chooses how the lock-op text is switched (lockop.c).
+ * With pvspin=dynamic, `pvspin` also shows the policy's state (pv_dynamic.c),
+ * and a manual switch or flip stops the policy first.
  * Tests: scenarios locking-pv-switch, locktorture-pv-switch.
  */
 #include <asm/text-patching.h>
 #include <grace/compiler.h>
 #include <grace/errno.h>
 #include <grace/printk.h>
+#include <grace/pv_dynamic.h>
 #include <grace/qspinlock_pv.h>
 #include <grace/sched.h>
 #include <grace/shell.h>
@@ -135,6 +138,7 @@ static int cmd_pvspin(int argc, char **argv)
 		if (kstrtoull(argv[2], 10, &n) || n == 0 ||
 		    (argc == 4 && (kstrtoull(argv[3], 10, &gap) || gap > 10000)))
 			goto usage;
+		pv_dynamic_stop("pvspin flip");
 		return pvspin_flip((unsigned int)n, (unsigned int)gap);
 	}
 	if (argc == 3 && !strcmp(argv[1], "method")) {
@@ -145,12 +149,14 @@ static int cmd_pvspin(int argc, char **argv)
 	}
 	if (argc == 1) {
 		printk("pvspin: backend %s (%s)\n", pv_lock_ops.name, pv_spinlock_reason);
+		pv_dynamic_show();
 		return 0;
 	}
 	if (argc != 2)
 		goto usage;
 	if (pv_backend_parse(argv[1], &b))
 		goto usage;
+	pv_dynamic_stop("manual pvspin switch");
 	if (pv_spinlock_switch(b))
 		return SHELL_CMD_FAILED;
 	printk("pvspin: backend %s (%s)\n", pv_lock_ops.name, pv_spinlock_reason);

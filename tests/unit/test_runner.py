@@ -11,6 +11,7 @@ Run by `make unit` / `make test` as unit:test_runner; exit 0 = pass.
 import os
 import sys
 import tempfile
+import time
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -313,6 +314,37 @@ class QemuCommandLine(unittest.TestCase):
             self.assertTrue(os.path.exists(va))
             self.assertIn("readonly=on,file=" + qemu.OVMF_CODE, " ".join(a))
         self.assertFalse(os.path.exists(va))
+
+
+class HostLoadKey(unittest.TestCase):
+    def test_parse(self):
+        h = rs.parse_host_load("4 start=12 for=12")
+        self.assertEqual((h.n, h.start_s, h.start_rx, h.for_s), (4, 12.0, None, 12.0))
+        h = rs.parse_host_load("2 start=/Writes: .*Fail/")
+        self.assertEqual((h.n, h.start_s, h.for_s), (2, None, None))
+        self.assertTrue(h.start_rx.search("locktorture: Writes:  Total: 5  Fail: 0"))
+        for bad in ("", "4", "x start=1", "0 start=1", "65 start=1", "2 start=soon", "2 start=1 for="):
+            with self.assertRaises(ValueError, msg=bad):
+                rs.parse_host_load(bad)
+
+    def test_processes_start_and_end_by_pid(self):
+        import tempfile
+        with tempfile.NamedTemporaryFile("w", suffix=".log") as log:
+            load = rs.HostLoad(rs.parse_host_load("2 start=/go/ for=30"), log.name)
+            time.sleep(0.3)
+            self.assertEqual(load.procs, [], "started before its console line")
+            log.write("go\n")
+            log.flush()
+            for _ in range(50):
+                if load.procs:
+                    break
+                time.sleep(0.1)
+            procs = list(load.procs)
+            self.assertEqual(len(procs), 2)
+            load.stop()
+            for p in procs:
+                self.assertIsNotNone(p.poll(), "pid %d still running after stop()" % p.pid)
+            self.assertIn("ended them", load.events[-1])
 
 
 if __name__ == "__main__":
