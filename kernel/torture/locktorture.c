@@ -416,14 +416,24 @@ static int lt_writer_fn(void *arg)
 	while (!READ_ONCE(lt.stop)) {
 		u64 r = prandom_next(&w->rng);
 
-		if (__atomic_load_n(&chain_req[w->cpu], __ATOMIC_ACQUIRE) &&
+		/*
+		 * Level 0 of the nesting chain: queue on L0 from task context,
+		 * interrupts on, so the chain's IPIs land in this slow path. Only
+		 * on the CPU the request is for: after hotplug broke this writer's
+		 * binding it may run elsewhere, and its queue node would name
+		 * another CPU than the chain waits for (the chain then counts the
+		 * request as skipped). Preemption stays off from the check to the
+		 * queueing, so the writer cannot move in between.
+		 */
+		preempt_disable();
+		if ((unsigned int)smp_processor_id() == w->cpu &&
+		    __atomic_load_n(&chain_req[w->cpu], __ATOMIC_ACQUIRE) &&
 		    __atomic_exchange_n(&chain_req[w->cpu], 0, __ATOMIC_ACQ_REL)) {
-			/* Level 0 of the nesting chain: queue on L0 from task context,
-			 * interrupts on, so the chain's IPIs land in this slow path. */
 			spin_lock(&nest_lock[0]);
 			spin_unlock(&nest_lock[0]);
 			__atomic_add_fetch(&chain_done[0], 1, __ATOMIC_RELEASE);
 		}
+		preempt_enable();
 
 		lt_lock_acquire();
 		cs_enter(&writer_cs, me);
