@@ -8,13 +8,25 @@
  * Invariants:
  *  - a line from one CPU is never interleaved with another CPU's output;
  *  - printk never deadlocks: a CPU that re-enters (an exception or NMI inside
- *    printk) writes without the lock, and after printk_enter_emergency() (panic,
- *    oops) waiting for the lock is bounded, then the lock is broken.
+ *    printk) does not wait for the lock its own interrupted context holds, and
+ *    after printk_enter_emergency() (panic, oops) waiting for the lock is
+ *    bounded, then the lock is broken.
+ *  - a re-entered printk does not write into the middle of the interrupted
+ *    line: it formats its lines (with their own prefix) into this CPU's
+ *    deferred buffer, and the interrupted printk emits them after its own
+ *    text, before it lets the lock go (Linux's printk_safe idea). Seen
+ *    without it: an RCU stall's NMI backtrace landed inside the stalled
+ *    CPU's own "detected a self-stall" line ("CPU 3 detected a self-NMI
+ *    backtrace for CPU 3:"), and the scenario that greps for it failed.
+ *    In an emergency (the interrupted context may never resume) a re-entered
+ *    printk writes at once, as before.
  *  - console_write() (the shell's prompt and echo) goes to the same consoles
  *    and ring without any prefix; if it leaves a line unfinished (a prompt
  *    waiting for input), the next printk starts a fresh line first, so a log
  *    line never begins in the middle of what the user is typing.
- * Test: every scenario reads its verdict through here; ktest "printk.*".
+ * Test: every scenario reads its verdict through here; ktest
+ * "printk.nmi_midline" (an NMI that prints while its CPU is inside a printk
+ * line: both lines whole, the NMI's after the other, kernel/printk_test.c).
  */
 #include <asm/cpu.h>
 #include <grace/percpu.h>
@@ -33,6 +45,21 @@ static volatile int console_owner = -1;
 static bool at_line_start = true;
 static bool raw_line_open;       /* console_write() left a line unfinished */
 static bool emergency;
+
+/* Lines a re-entered printk left for the printk it interrupted (one per CPU;
+ * only this CPU's nested contexts write it, the outer one drains it). */
+#define DEFER_SIZE 4096
+struct printk_defer {
+	char buf[DEFER_SIZE];
+	u32 len;
+	u32 dropped;
+};
+static DEFINE_PER_CPU(struct printk_defer, printk_defer);
+
+/* Test hook (printk_test.c): called once in the middle of each printk line
+ * that contains printk_midline_marker, with the console lock held. */
+void (*printk_midline_hook)(void);
+const char *printk_midline_marker;
 
 void register_console(struct console *con)
 {
@@ -75,6 +102,79 @@ static bool console_lock_acquire(int cpu)
 	}
 }
 
+/* Re-entered on a CPU whose interrupted context holds the console lock:
+ * format the lines into the deferred buffer, each with its prefix. */
+static void defer_lines(int cpu, const char *text, size_t len, const char *prefix, size_t plen)
+{
+	struct printk_defer *d = per_cpu_ptr(&printk_defer, (unsigned int)cpu);
+
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t chunk = nl ? (size_t)(nl - (text + i)) + 1 : len - i;
+		size_t need = chunk + plen + (nl ? 0 : 1);
+		u32 at = d->len;
+
+		if (at + need > DEFER_SIZE) {
+			d->dropped++;
+			return;
+		}
+		memcpy(d->buf + at, prefix, plen);   /* every deferred line starts one */
+		at += (u32)plen;
+		memcpy(d->buf + at, text + i, chunk);
+		at += (u32)chunk;
+		if (!nl)
+			d->buf[at++] = '\n';   /* deferred text always ends a line */
+		/* Release: the bytes before the length the drain reads. */
+		__atomic_store_n(&d->len, at, __ATOMIC_RELEASE);
+		i += chunk;
+	}
+}
+
+static bool contains(const char *s, size_t len, const char *m)
+{
+	size_t ml = strlen(m);
+
+	for (size_t i = 0; ml && i + ml <= len; i++)
+		if (!memcmp(s + i, m, ml))
+			return true;
+	return false;
+}
+
+/* The lock holder, before it lets the lock go: what nested contexts left. */
+static void flush_deferred(int cpu)
+{
+	struct printk_defer *d = per_cpu_ptr(&printk_defer, (unsigned int)cpu);
+	u32 done = 0;
+
+	/* Nested contexts only append (at len); we emit from `done` on and
+	 * reset len to 0 with a cmpxchg that fails if one appended meanwhile
+	 * (interrupts are off: only an NMI or exception of this CPU can). */
+	for (;;) {
+		u32 n = __atomic_load_n(&d->len, __ATOMIC_ACQUIRE);
+
+		if (n > done) {
+			if (!at_line_start) {
+				emit("\n", 1);
+				at_line_start = true;
+			}
+			emit(d->buf + done, n - done);
+			done = n;
+			raw_line_open = false;   /* deferred text always ends its line */
+			continue;
+		}
+		if (!n || __atomic_compare_exchange_n(&d->len, &n, 0, false, __ATOMIC_ACQ_REL,
+						      __ATOMIC_ACQUIRE))
+			break;
+	}
+	if (d->dropped) {
+		char msg[64];
+		int m = snprintf(msg, sizeof(msg), "printk: %u nested lines dropped\n", d->dropped);
+
+		d->dropped = 0;
+		emit(msg, (size_t)m);
+	}
+}
+
 int vprintk(const char *fmt, va_list ap)
 {
 	char text[512];
@@ -83,11 +183,24 @@ int vprintk(const char *fmt, va_list ap)
 	int n = vsnprintf(text, sizeof(text), fmt, ap);
 	size_t len = (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1;
 	unsigned long flags = local_irq_save();
-	bool locked = console_lock_acquire(cpu);
+	bool nested = READ_ONCE(console_owner) == cpu && !READ_ONCE(emergency);
+	bool locked = nested ? false : console_lock_acquire(cpu);
 	u64 ns = ktime_get_ns();
 	int plen = snprintf(prefix, sizeof(prefix), "[%5llu.%06llu C%d] ",
 			    (unsigned long long)(ns / 1000000000ULL),
 			    (unsigned long long)(ns / 1000ULL % 1000000ULL), cpu);
+	void (*hook)(void) = READ_ONCE(printk_midline_hook);
+	const char *marker = READ_ONCE(printk_midline_marker);
+
+	if (nested) {
+		defer_lines(cpu, text, len, prefix, (size_t)plen);
+		local_irq_restore(flags);
+		return n;
+	}
+	if (READ_ONCE(emergency))
+		flush_deferred(cpu);   /* the context that would have may never resume */
+	if (hook && (!marker || !contains(text, len, marker)))
+		hook = NULL;
 
 	if (raw_line_open && len) {
 		emit("\n", 1);
@@ -102,12 +215,21 @@ int vprintk(const char *fmt, va_list ap)
 		const char *nl = memchr(text + i, '\n', len - i);
 		size_t chunk = nl ? (size_t)(nl - (text + i)) + 1 : len - i;
 
-		emit(text + i, chunk);
+		if (hook && chunk > 1) {
+			/* The test's NMI lands between the two halves of a line. */
+			emit(text + i, chunk / 2);
+			hook();
+			hook = NULL;
+			emit(text + i + chunk / 2, chunk - chunk / 2);
+		} else {
+			emit(text + i, chunk);
+		}
 		i += chunk;
 		if (nl)
 			at_line_start = true;
 	}
 	if (locked) {
+		flush_deferred(cpu);
 		console_owner = -1;
 		spin_unlock(&console_lock);
 	}
@@ -142,6 +264,7 @@ static void console_write_common(const char *s, size_t n, bool to_log)
 		raw_line_open = !at_line_start;
 	}
 	if (locked) {
+		flush_deferred(current_cpu());
 		console_owner = -1;
 		spin_unlock(&console_lock);
 	}
