@@ -15,6 +15,10 @@
  *                        in the kernel a static branch, a nop5 while off)
  *   lock_trace(t, a, b, c)  an event for the trace (grace/trace.h; host: nothing)
  *   lock_trace_clock()   the trace's clock (TSC; host: 0)
+ *   lock_wait_start()/lock_wait_done(t0)  time one slow-path wait for
+ *                        pvspin=dynamic's lock-holder-preemption signal
+ *                        (pv_dynamic.c; a static branch, a nop5 while the
+ *                        policy is not running; host: nothing)
  */
 #ifndef KERNEL_LOCKING_LOCK_ENV_H
 #define KERNEL_LOCKING_LOCK_ENV_H
@@ -27,6 +31,8 @@ bool lock_irq_save(void);
 void lock_irq_restore(bool were_on);
 bool lock_in_nmi(void);
 static inline void lock_race_delay(void) { }
+static inline u64 lock_wait_start(void) { return 0; }
+static inline void lock_wait_done(u64 t0) { (void)t0; }
 #define lock_trace(type, a, b, c) do { } while (0)
 #define lock_trace_clock() 0
 #define QSPINLOCK_DEBUG 1   /* host tests always check the invariants */
@@ -55,6 +61,21 @@ static __always_inline void lock_race_delay(void)
 {
 	if (static_branch_unlikely(&lock_race_delay_key))
 		__lock_race_delay();
+}
+/* pvspin=dynamic's wait timing (pv_dynamic.c): on while the policy runs. */
+DECLARE_STATIC_KEY_FALSE(pv_dyn_wait_key);
+u64 pv_dynamic_wait_clock(void);
+void pv_dynamic_wait_done(u64 t0);
+static __always_inline u64 lock_wait_start(void)
+{
+	if (static_branch_unlikely(&pv_dyn_wait_key))
+		return pv_dynamic_wait_clock();
+	return 0;
+}
+static __always_inline void lock_wait_done(u64 t0)
+{
+	if (static_branch_unlikely(&pv_dyn_wait_key))
+		pv_dynamic_wait_done(t0);
 }
 #ifdef CONFIG_DEBUG
 #define QSPINLOCK_DEBUG 1

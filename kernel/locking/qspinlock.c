@@ -249,14 +249,22 @@ release:
 	qn->nesting--;
 }
 
+/* Each slow path is timed for pvspin=dynamic while its policy runs (its
+ * lock-holder-preemption signal: waits far longer than any hold). */
 void native_queued_spin_lock_slowpath(struct qspinlock *lock, u32 val)
 {
+	u64 t0 = lock_wait_start();
+
 	__queued_spin_lock_slowpath(lock, val, false);
+	lock_wait_done(t0);
 }
 
 void pv_queued_spin_lock_slowpath(struct qspinlock *lock, u32 val)
 {
+	u64 t0 = lock_wait_start();
+
 	__queued_spin_lock_slowpath(lock, val, true);
+	lock_wait_done(t0);
 }
 
 void queued_spin_lock_slowpath(struct qspinlock *lock, u32 val)
