@@ -27,7 +27,9 @@ default rel
 
 extern __pv_queued_spin_unlock_slowpath
 
-section .text
+; With queued_spin_lock/unlock (kernel/locking/spinlock_ops.c) on one page:
+; linker.ld gathers .text.lockops.
+section .text.lockops progbits alloc exec nowrite align=16
 global __pv_queued_spin_unlock_thunk
 __pv_queued_spin_unlock_thunk:
 	push rax

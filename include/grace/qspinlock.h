@@ -292,7 +292,17 @@ static inline bool queued_spin_trylock(struct qspinlock *lock)
 					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
-static inline void queued_spin_lock(struct qspinlock *lock)
+/*
+ * The two lock operations. In the kernel they exist once, out of line
+ * (kernel/locking/spinlock_ops.c), so the whole native/PV difference is four
+ * patch sites in two functions rather than one pair in every caller: with
+ * the operations inlined, a switch rewrote 297 sites spread over ~40 pages of
+ * text, and under QEMU's TCG each write step made every vCPU re-translate
+ * most of the kernel (a V2 switch at -smp 8 took ~12 ms idle, half of it
+ * writing). Linux keeps them out of line on x86 too (_raw_spin_lock,
+ * _raw_spin_unlock). The host tests compile these bodies inline.
+ */
+static __always_inline void __queued_spin_lock(struct qspinlock *lock)
 {
 	u32 old = 0;
 
@@ -309,7 +319,7 @@ static inline void queued_spin_lock(struct qspinlock *lock)
 #endif
 }
 
-static inline void queued_spin_unlock(struct qspinlock *lock)
+static __always_inline void __queued_spin_unlock(struct qspinlock *lock)
 {
 #if !__STDC_HOSTED__
 	lockop_unlock(lock);   /* the native store, or a call of __pv_queued_spin_unlock */
@@ -336,5 +346,13 @@ static inline void queued_spin_unlock(struct qspinlock *lock)
 	 */
 	__atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
 }
+
+#if __STDC_HOSTED__
+static inline void queued_spin_lock(struct qspinlock *lock) { __queued_spin_lock(lock); }
+static inline void queued_spin_unlock(struct qspinlock *lock) { __queued_spin_unlock(lock); }
+#else
+void queued_spin_lock(struct qspinlock *lock);     /* out of line: spinlock_ops.c */
+void queued_spin_unlock(struct qspinlock *lock);
+#endif
 
 #endif

@@ -127,34 +127,25 @@ static u64 pb_switches(const char *method, const char *load, u64 *tput)
 
 static DEFINE_SPINLOCK(pb_unc_lock);
 
-/*
- * The uncontended fast path as a build without patch sites would have it:
- * spin_lock()'s fast path with a direct slow-path call, and the unlock the
- * backend needs written in place. Same preemption and statistics work as
- * spin_lock/spin_unlock, so the only difference is the site.
- */
-static __always_inline void pb_direct_lock(struct qspinlock *q, bool pv)
-{
-	u32 old = 0;
+/* The comparators (spinlock_ops.c, next to the real operations). */
+void queued_spin_lock_direct_native(struct qspinlock *q);
+void queued_spin_lock_direct_pv(struct qspinlock *q);
+void queued_spin_unlock_direct_native(struct qspinlock *q);
+void queued_spin_unlock_direct_pv(struct qspinlock *q);
+#define pb_qlock_native   queued_spin_lock_direct_native
+#define pb_qlock_pv       queued_spin_lock_direct_pv
+#define pb_qunlock_native queued_spin_unlock_direct_native
+#define pb_qunlock_pv     queued_spin_unlock_direct_pv
 
-	preempt_disable();
-	if (likely(__atomic_compare_exchange_n(&q->val, &old, _Q_LOCKED_VAL, false,
-					       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
-		lockstat_inc(lockstat_qspinlock_class(), LS_FAST);
-	else if (pv)
-		pv_queued_spin_lock_slowpath(q, old);
-	else
-		native_queued_spin_lock_slowpath(q, old);
-}
-
-static __always_inline void pb_direct_unlock(struct qspinlock *q, bool pv)
-{
-	if (pv)
-		__pv_queued_spin_unlock(q);
-	else
-		__atomic_store_n(&q->locked, 0, __ATOMIC_RELEASE);
-	preempt_enable();
-}
+#define PB_DIRECT_LOOP(lockfn, unlockfn) do { \
+	for (int i = 0; i < PB_UNC_ITERS; i++) { \
+		preempt_disable(); \
+		lockfn(&pb_unc_lock.q); \
+		barrier(); \
+		unlockfn(&pb_unc_lock.q); \
+		preempt_enable(); \
+	} \
+} while (0)
 
 static u64 pb_uncontended(bool direct, bool pv)
 {
@@ -164,12 +155,10 @@ static u64 pb_uncontended(bool direct, bool pv)
 		unsigned long flags = local_irq_save();
 		u64 t0 = rdtsc();
 
-		if (direct) {
-			for (int i = 0; i < PB_UNC_ITERS; i++) {
-				pb_direct_lock(&pb_unc_lock.q, pv);
-				barrier();
-				pb_direct_unlock(&pb_unc_lock.q, pv);
-			}
+		if (direct && pv) {
+			PB_DIRECT_LOOP(pb_qlock_pv, pb_qunlock_pv);
+		} else if (direct) {
+			PB_DIRECT_LOOP(pb_qlock_native, pb_qunlock_native);
 		} else {
 			for (int i = 0; i < PB_UNC_ITERS; i++) {
 				spin_lock(&pb_unc_lock);
