@@ -165,15 +165,22 @@ static unsigned int pick_online_base(unsigned int want)
 
 /*
  * Arm `timer` at `expires` on base `cpu` (re-homing it there if it was
- * pending elsewhere). A timer whose callback is running stays on that base,
- * so del_timer_sync() keeps finding it. Returns whether it was pending.
+ * pending elsewhere). A TIMER_PINNED timer re-armed by mod_timer() stays on
+ * its base; add_timer_on() (`rehome`) names the CPU and moves even a pinned
+ * one there (a pinned timer that hotplug had moved to another CPU was put
+ * back on that other CPU by add_timer_on(), for good: pvspin=dynamic's
+ * samplers of CPUs that had been offline never sampled again, seen by the
+ * scenario pvspin-dynamic-hotplug). A timer whose callback is running stays
+ * on that base, so del_timer_sync() keeps finding it. Returns whether it was
+ * pending.
  */
-static int __mod_timer_on(struct timer_list *timer, unsigned long expires, unsigned int cpu)
+static int __mod_timer_on(struct timer_list *timer, unsigned long expires, unsigned int cpu,
+			  bool rehome)
 {
 	unsigned long flags = local_irq_save();
 	int was_pending;
 
-	bool stay = timer->flags & TIMER_PINNED;
+	bool stay = (timer->flags & TIMER_PINNED) && !rehome;
 
 	for (;;) {
 		unsigned int old = READ_ONCE(timer->cpu);
@@ -222,7 +229,7 @@ int mod_timer(struct timer_list *timer, unsigned long expires)
 
 	preempt_disable();
 	cpu = smp_processor_id();
-	ret = __mod_timer_on(timer, expires, cpu);
+	ret = __mod_timer_on(timer, expires, cpu, false);
 	preempt_enable();
 	return ret;
 }
@@ -239,7 +246,7 @@ void add_timer_on(struct timer_list *timer, unsigned int cpu)
 	if (WARN_ON(timer_pending(timer)) || cpu >= NR_CPUS || !cpu_possible(cpu))
 		return;
 	preempt_disable();
-	__mod_timer_on(timer, timer->expires, cpu);
+	__mod_timer_on(timer, timer->expires, cpu, true);
 	preempt_enable();
 }
 

@@ -25,7 +25,8 @@ Usage:
 Every item leaves build/test-logs/<name>.log (serial console or compiler +
 test output) and, for QEMU, <name>.cmd (the exact command) and
 <name>.qemu.log (QEMU's own messages). The last line printed is always
-`N passed, N failed` (preceded by `N skipped` when any were skipped); the exit status is
+`N passed, N failed` (preceded by `N skipped` when any were skipped and by `failed: NAME ...`
+when anything failed); the exit status is
 non-zero when anything failed.
 
 Standard library only; the verdict logic (judge()) is pure and is tested by
@@ -1024,6 +1025,10 @@ def main(argv=None):
         len(items), elapsed, ns.jobs, os.path.relpath(runner.logdir, ROOT)))
     if counts["SKIP"]:
         print("%d skipped (reasons above)" % counts["SKIP"])
+    failed = sorted(n for n, r in results.items() if r.status == "FAIL")
+    if failed:
+        # CI shows only the tail of the output: name what failed next to the count.
+        print("failed: " + " ".join(failed))
     # The last line is exactly "N passed, N failed": CI and reviewers parse it.
     print("%d passed, %d failed" % (counts["PASS"], counts["FAIL"]), flush=True)
     return 1 if counts["FAIL"] or build_failed else 0

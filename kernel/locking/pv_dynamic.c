@@ -282,13 +282,39 @@ static void snapshot_cpu(unsigned int cpu, struct pv_dyn_snap *s)
 {
 	struct pv_dyn_cpu *c = per_cpu_ptr(&pv_dyn_cpu, cpu);
 
-	s->win_ns = READ_ONCE(c->win_ns);
+	/* The tick adds to a total before its lost part, so read the lost
+	 * parts first: on x86 (TSO) the total then read is at least as new,
+	 * and lost <= total holds in every snapshot (checked below). */
 	s->win_lost_ns = READ_ONCE(c->win_lost_ns);
+	s->tick_lost_ns = READ_ONCE(c->tick_lost_ns);
+	barrier();
+	s->win_ns = READ_ONCE(c->win_ns);
 	s->windows = READ_ONCE(c->windows);
 	s->tick_ns = READ_ONCE(c->tick_ns);
-	s->tick_lost_ns = READ_ONCE(c->tick_lost_ns);
 	s->steal_ns = READ_ONCE(c->steal_ns);
 	s->wait_long_ns = READ_ONCE(c->wait_long_ns);
+}
+
+static bool books_warned;
+
+/* The invariants of one CPU's difference: every counter only grows, and
+ * lost time is part of the time it was measured in. A difference of sums
+ * over the online CPUs (the first version) broke the first when a CPU left
+ * (and read as 100 % lost); this check makes such a bug loud. */
+static void check_delta(unsigned int cpu, const struct pv_dyn_snap *now, const struct pv_dyn_snap *was)
+{
+	const char *bad = NULL;
+
+	if (now->win_ns < was->win_ns || now->win_lost_ns < was->win_lost_ns ||
+	    now->tick_ns < was->tick_ns || now->tick_lost_ns < was->tick_lost_ns ||
+	    now->windows < was->windows || now->wait_long_ns < was->wait_long_ns)
+		bad = "a counter went backwards";
+	else if (now->win_lost_ns - was->win_lost_ns > now->win_ns - was->win_ns)
+		bad = "more time lost in windows than the windows lasted";
+	else if (now->tick_lost_ns - was->tick_lost_ns > now->tick_ns - was->tick_ns)
+		bad = "more time lost in tick gaps than the gaps lasted";
+	if (bad && !__atomic_exchange_n(&books_warned, true, __ATOMIC_RELAXED))
+		printk("pvdynamic: BUG: CPU %u: %s\n", cpu, bad);
 }
 
 /*
@@ -305,6 +331,7 @@ static void sample_deltas(struct pv_dyn_snap *d)
 		struct pv_dyn_snap now, *was = &snap_prev[cpu];
 
 		snapshot_cpu(cpu, &now);
+		check_delta(cpu, &now, was);
 		d->win_ns += now.win_ns - was->win_ns;
 		d->win_lost_ns += now.win_lost_ns - was->win_lost_ns;
 		d->windows += now.windows - was->windows;
@@ -529,11 +556,21 @@ bool pv_dynamic_stop(const char *why)
 
 void pv_dynamic_show(void)
 {
+	unsigned int cpu, online = 0, sampling = 0;
+
 	if (!dyn.thread) {
 		if (dyn.stopped_why[0])
 			printk("pvspin: dynamic: stopped (%s)\n", dyn.stopped_why);
 		return;
 	}
+	for_each_online_cpu(cpu) {
+		struct pv_dyn_cpu *c = per_cpu_ptr(&pv_dyn_cpu, cpu);
+
+		online++;
+		if (READ_ONCE(c->armed) && !READ_ONCE(c->stopped) && READ_ONCE(c->cpu) == cpu)
+			sampling++;
+	}
+	printk("pvspin: dynamic: sampling %u of %u online CPUs\n", sampling, online);
 	printk("pvspin: dynamic: %s, signal %s, %llu samples, average lost %u.%u%%, last %u.%u%% (%u windows), "
 	       "%u switches, %u flaps, PV dwell %llu ms\n", pv_lock_ops.name, signal_names[dyn.sig],
 	       (unsigned long long)dyn.samples, dyn.s.avg_pm / 10, dyn.s.avg_pm % 10,
