@@ -9,6 +9,8 @@
  *   timer.hotplug    timers and a sleeper on a CPU taken offline: each timer
  *                    fires once, elsewhere; the sleeper wakes; far timers
  *                    moved off it are deleted from the base they moved to
+ *   timer.pinned_add_on  add_timer_on() moves a pinned timer to the CPU it
+ *                    names (fails if it stays on the base it last ran on)
  */
 #include <grace/completion.h>
 #include <grace/cpuhotplug.h>
@@ -278,4 +280,43 @@ KTEST(timer_hotplug, "timer.hotplug")
 	KTEST_EXPECT_MSG(cpu_up(victim, CPUHP_ONLINE) == 0, "CPU %u did not come back", victim);
 	kfree(fire_timers);
 	fire_timers = NULL;
+}
+
+/*
+ * add_timer_on() names the CPU, also for a TIMER_PINNED timer that last
+ * ran elsewhere: armed on one CPU, fired, then added on another, it must
+ * fire on the other. (It stayed on its old base: a pinned per-CPU sampler
+ * that hotplug had moved away was put back on the wrong CPU for good.)
+ */
+static volatile int pin_seen = -1;
+
+static void pin_fn(struct timer_list *t)
+{
+	(void)t;
+	WRITE_ONCE(pin_seen, (int)smp_processor_id());
+}
+
+KTEST(timer_pinned_add_on, "timer.pinned_add_on")
+{
+	static struct timer_list pt;
+	unsigned int first = cpumask_first(&cpu_online_mask), other = first, cpu;
+
+	for_each_online_cpu(cpu)
+		if (cpu != first)
+			other = cpu;
+	cpus_read_lock();   /* both stay online */
+	timer_setup(&pt, pin_fn, TIMER_PINNED);
+	for (int round = 0; round < 2; round++) {
+		unsigned int want = round ? other : first;
+
+		pin_seen = -1;
+		pt.expires = jiffies + 1;
+		add_timer_on(&pt, want);
+		for (int i = 0; i < 100 && READ_ONCE(pin_seen) < 0; i++)
+			msleep(5);
+		KTEST_EXPECT_MSG(READ_ONCE(pin_seen) == (int)want,
+				 "pinned timer added on CPU %u fired on CPU %d", want, READ_ONCE(pin_seen));
+	}
+	del_timer_sync(&pt);
+	cpus_read_unlock();
 }
