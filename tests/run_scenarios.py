@@ -926,10 +926,13 @@ def main(argv=None):
         items = [i for i in items if i.kind.startswith("unit")]
     if ns.no_unit:
         items = [i for i in items if not i.kind.startswith("unit")]
+    # A name given exactly (no glob characters) selects its item whatever
+    # its set: `make test TESTS=lab-tree-rcu` runs that long scenario.
+    exact = {pat for pat in ns.names if not any(c in pat for c in "*?[")}
     if ns.set == "all":
-        items = [i for i in items if i.set != "soak"]
+        items = [i for i in items if i.set != "soak" or i.name in exact]
     else:
-        items = [i for i in items if i.set == ns.set or i.kind.startswith("unit")]
+        items = [i for i in items if i.set == ns.set or i.kind.startswith("unit") or i.name in exact]
     if ns.names:
         items = [i for i in items
                  if any(fnmatch.fnmatchcase(i.name, pat) or
