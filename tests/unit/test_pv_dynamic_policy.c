@@ -21,16 +21,7 @@
 
 #include <grace/pv_dynamic_policy.h>
 
-static int failures;
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-		printf(__VA_ARGS__); \
-		printf("\n"); \
-		failures++; \
-	} \
-} while (0)
+#include "check.h"
 
 static const struct pv_dyn_params defaults = {
 	.up_pm = 250, .down_pm = 80, .up_samples = 2, .down_samples = 6, .min_windows = 20,

@@ -20,16 +20,7 @@
 #include <grace/qspinlock_lab.h>
 #include <grace/qspinlock_pv.h>
 
-static int failures;
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-		printf(__VA_ARGS__); \
-		printf("\n"); \
-		failures++; \
-	} \
-} while (0)
+#include "check.h"
 
 static void test_lock_word(void)
 {
