@@ -60,27 +60,22 @@ void queued_spin_lock_direct_pv(struct qspinlock *q);
 void queued_spin_unlock_direct_native(struct qspinlock *q);
 void queued_spin_unlock_direct_pv(struct qspinlock *q);
 
-__lockops void queued_spin_lock_direct_native(struct qspinlock *q)
+/* The fast path of __queued_spin_lock() with the slow-path call compiled in. */
+static __always_inline void lock_direct(struct qspinlock *q, bool pv)
 {
 	u32 old = 0;
 
 	if (likely(__atomic_compare_exchange_n(&q->val, &old, _Q_LOCKED_VAL, false,
 					       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
 		lockstat_inc(lockstat_qspinlock_class(), LS_FAST);
+	else if (pv)
+		pv_queued_spin_lock_slowpath(q, old);
 	else
 		native_queued_spin_lock_slowpath(q, old);
 }
 
-__lockops void queued_spin_lock_direct_pv(struct qspinlock *q)
-{
-	u32 old = 0;
-
-	if (likely(__atomic_compare_exchange_n(&q->val, &old, _Q_LOCKED_VAL, false,
-					       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
-		lockstat_inc(lockstat_qspinlock_class(), LS_FAST);
-	else
-		pv_queued_spin_lock_slowpath(q, old);
-}
+__lockops void queued_spin_lock_direct_native(struct qspinlock *q) { lock_direct(q, false); }
+__lockops void queued_spin_lock_direct_pv(struct qspinlock *q) { lock_direct(q, true); }
 
 __lockops void queued_spin_unlock_direct_native(struct qspinlock *q)
 {
