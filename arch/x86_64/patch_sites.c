@@ -77,12 +77,13 @@ static int cmd_patchsites(int argc, char **argv)
 		       b[0], b[1], b[2], b[3], b[4], insn_kind_name(in.kind), tn ? " " : "",
 		       tn ? tn : "");
 	}
-	printk("%u sites; %llu pokes, %llu syncs, %llu batches, %llu int3 hits (%llu in NMI, %llu stale)\n",
+	printk("%u sites; %llu pokes, %llu syncs, %llu batches, %llu int3 hits (%llu in NMI, %llu stale, %llu by the next batch)\n",
 	       patch_sites_count(), (unsigned long long)text_poke_stats.pokes,
 	       (unsigned long long)text_poke_stats.syncs, (unsigned long long)text_poke_stats.batches,
 	       (unsigned long long)text_poke_stats.int3_hits,
 	       (unsigned long long)text_poke_stats.int3_hits_nmi,
-	       (unsigned long long)text_poke_stats.int3_stale);
+	       (unsigned long long)text_poke_stats.int3_stale,
+	       (unsigned long long)text_poke_stats.int3_next_batch);
 	return 0;
 }
 SHELL_COMMAND(patchsites, "patchsites", "patchsites",

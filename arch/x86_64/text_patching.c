@@ -196,7 +196,25 @@ bool poke_int3_handler(struct pt_regs *regs)
 	 */
 	__atomic_add_fetch(&bp_refs, 1, __ATOMIC_SEQ_CST);
 	d = __atomic_load_n(&bp_desc, __ATOMIC_SEQ_CST);
-	if (d && (tp = bp_lookup(d, site))) {
+	tp = d ? bp_lookup(d, site) : NULL;
+	if (!tp && is_patch_site(site) && READ_ONCE(*(const u8 *)site) == INT3_INSN_OPCODE) {
+		/*
+		 * No batch holds this site, yet memory holds int3 there: a new
+		 * batch has begun since our load (its desc is stored before its
+		 * int3 bytes). Seen under TCG: a CPU executed a stale copy of the
+		 * previous batch's int3 (see "Stale int3") between two batches of
+		 * back-to-back switches, read desc NULL, and by the time it read
+		 * the byte the next batch had written int3 there: "int3 that no
+		 * handler claimed" on correct code (locking-pv-switch-nmi-v2).
+		 * One reload settles it: that next batch cannot end while we are
+		 * here (interrupts are off, and its syncs wait for this CPU).
+		 */
+		d = __atomic_load_n(&bp_desc, __ATOMIC_SEQ_CST);
+		tp = d ? bp_lookup(d, site) : NULL;
+		if (tp)
+			__atomic_add_fetch(&text_poke_stats.int3_next_batch, 1, __ATOMIC_RELAXED);
+	}
+	if (tp) {
 		in = d->emulate ? d->emulate(tp, regs, d->arg) : &tp->new_insn;
 		if (unlikely(tp_bugs & TPBUG_EMULATE_OLD) && in)
 			in = &tp->old_insn;   /* INJECTED BUG: emulate the old instruction */

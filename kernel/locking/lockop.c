@@ -62,6 +62,8 @@
  * cross_anywhere (the barrier IPI crosses a CPU inside a lock operation),
  * late_flag (only the CPU that set NEW publishes qspinlock_pv_active; with
  * pvswitch.publish_delay_us, the race widening, others run new ops first).
+ * pvswitch.ready_delay_us widens the window between the last crossing and
+ * the switch point (every CPU crossed, old operations still counted).
  * Tests: scenarios pvswitch-v1/v2-smp2/4/8 (200 switches under locktorture),
  * pvswitch-v2-10k, locking-pv-switch-nmi-v2 (NMI storm), pvswitch-bug-* (each
  * injected bug caught), trace-pvswitch; `pvspin flip N [GAP_MS]`,
@@ -498,6 +500,9 @@ static bool v2_holdoff(void)
  * checks that rule on every lock operation of a switch.
  */
 static bool v2_open;   /* the barrier is open: set once the int3 step is complete */
+static int ready_delay_us;
+param_int("pvswitch.ready_delay_us", ready_delay_us, 0, 10000,
+	  "V2 race widening: the last CPU to cross waits this long before the switch point is allowed");
 
 static void v2_cross_now(void)
 {
@@ -516,6 +521,13 @@ static void v2_cross_now(void)
 	if (!__atomic_compare_exchange_n(&c->crossed, &zero, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		return;   /* already crossed */
 	if (__atomic_add_fetch(&barrier_cpus, 1, __ATOMIC_SEQ_CST) == v2_online) {
+		/* Race widening (tests): every CPU has crossed, the switch point
+		 * not yet allowed. Since the lock operations went out of line a
+		 * switch takes ~1 ms, and the NMI storm's holds on crossed CPUs
+		 * (locking.pv_switch_nmi_v2) had become too rare to catch
+		 * nmi_count and late_flag under load (0 stretched holds in 40 s). */
+		if (unlikely(ready_delay_us))
+			udelay((unsigned long)ready_delay_us);
 		__atomic_fetch_or(&v2_state, V2_READY, __ATOMIC_SEQ_CST);
 		v2_try_switch();
 	}

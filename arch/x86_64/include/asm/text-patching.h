@@ -97,6 +97,7 @@ void text_patching_init(void);
 /* Patching statistics, for the shell and the benchmark. */
 struct text_poke_stats {
 	u64 pokes, syncs, batches, int3_hits, int3_hits_nmi, int3_stale;
+	u64 int3_next_batch;   /* a stale int3 handled by the batch begun meanwhile */
 	/* The last batch, ns spent in: 0 setup (sort, decode), 1 int3 + sync,
 	 * 2 refresh + sync, 3 ctl->after_int3, 4 tails + sync, 5 byte 0 + sync,
 	 * 6 refresh and waiting for the handlers to leave. */
