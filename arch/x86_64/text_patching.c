@@ -48,6 +48,10 @@
  * int3 at a patch site whose memory byte is no longer 0xcc as a stale copy:
  * it re-executes the site. On hardware the sync already excludes this; the
  * re-execution is then never taken (text_poke_stats.int3_stale counts it).
+ * A stale int3 can also land between two batches and find, by the time the
+ * handler reads memory, the next batch's int3 there: the handler then loads
+ * the batch once more (the next batch stored it before its int3 bytes and
+ * cannot end while this CPU is in the handler with interrupts off).
  * The refresh is of byte 0 only (every translation of a site covers it).
  * A caller whose after_int3 makes every CPU take an exception or interrupt
  * after the refresh before anything depends on it (V2's barrier,
