@@ -3,7 +3,10 @@
 # as /init and print its BENCH lines (static key flip timing).
 #
 # Usage: tools/linux-anchor/run.sh [SMP] [BOOTS]     (defaults: 8 1)
-# Env:   TIMEOUT (seconds per boot, default 300), QEMU (binary).
+# Env:   TIMEOUT (seconds per boot, default 300), QEMU (binary),
+#        WAIT_QUIET=1 to wait before each boot until the host is quiet
+#        (no other qemu-system-x86_64, >= 90% idle over 2 s), at most
+#        WAIT_MAX seconds (default 600); the boot runs anyway after that.
 # Caches the kernel package and the initramfs under build/linux-anchor/.
 # The kernel is only unpacked (dpkg-deb -x), never installed on the host.
 set -euo pipefail
@@ -65,8 +68,32 @@ out += b"\0" * (-len(out) % 512)
 open(dst, "wb").write(out)
 PY
 
+# Host idle percentage over 2 s, from /proc/stat (idle + iowait).
+host_idle() {
+	local a b
+	a=($(head -n1 /proc/stat)); sleep 2; b=($(head -n1 /proc/stat))
+	local tot=0 k
+	for k in 1 2 3 4 5 6 7 8; do tot=$((tot + b[k] - a[k])); done
+	echo $(( tot > 0 ? 100 * (b[4] - a[4] + b[5] - a[5]) / tot : 0 ))
+}
+
+wait_quiet() {
+	local t0=$SECONDS
+	while [ $((SECONDS - t0)) -lt "${WAIT_MAX:-600}" ]; do
+		if ! pgrep -x qemu-system-x86 >/dev/null \
+		   && [ "$(host_idle)" -ge 90 ]; then
+			return 0
+		fi
+		sleep 3
+	done
+	echo "run.sh: host not quiet after ${WAIT_MAX:-600}s, booting anyway" >&2
+}
+
 # 4. Boot, one at a time.
 for i in $(seq 1 "$BOOTS"); do
+	[ "${WAIT_QUIET:-0}" = 1 ] && wait_quiet
+	others=$( (pgrep -x qemu-system-x86 || true) | wc -l)  # comm is cut to 15 chars
+	echo "run.sh: host idle $(host_idle)% over 2 s, $others other QEMU running" >&2
 	echo "run.sh: boot $i/$BOOTS at -smp $SMP ($(date -u +%H:%M:%S) UTC, host loadavg $(cut -d" " -f1-3 /proc/loadavg))" >&2
 	log="$out/boot-smp$SMP-$i.log"
 	set +e
