@@ -11,6 +11,9 @@
  * Phases: IDLE (other CPUs idle) and BUSY (one spinning child pinned
  * to each CPU 1..N-1, parent pinned to CPU 0).  Prints
  *   BENCH linux_static_key_flip_{idle,busy}_smp<N>_{median,max} <us> us
+ * then a control with the CPUs idle again, writes that do not change
+ * the key (sysctl path only):
+ *   BENCH linux_sysctl_noop_write_idle_smp<N>_{median,max} <us> us
  * and powers the machine off.
  */
 #define _GNU_SOURCE
@@ -80,11 +83,17 @@ static double flip(int value)
 	return t1 - t0;
 }
 
-static void phase(const char *name, int ncpu)
+/*
+ * FLIPS timed writes, 5 ms apart.  noop == 0: alternate 1, 0, 1, 0 (the
+ * key starts off, so every write changes it).  noop == 1: write 0 each
+ * time to a key that is already off, which costs the sysctl path without
+ * any patching - the control.
+ */
+static void phase(const char *name, int ncpu, int noop)
 {
 	double t[FLIPS];
 	for (int i = 0; i < FLIPS; i++) {
-		t[i] = flip((i & 1) == 0); /* 1, 0, 1, 0, ... : always a change */
+		t[i] = flip(noop ? 0 : (i & 1) == 0);
 		sleep_us(5000);
 	}
 	printf("RAW %s_smp%d", name, ncpu);
@@ -93,8 +102,9 @@ static void phase(const char *name, int ncpu)
 	printf("\n");
 	qsort(t, FLIPS, sizeof t[0], cmp);
 	double med = (t[FLIPS / 2 - 1] + t[FLIPS / 2]) / 2;
-	printf("BENCH linux_static_key_flip_%s_smp%d_median %.0f us\n", name, ncpu, med);
-	printf("BENCH linux_static_key_flip_%s_smp%d_max %.0f us\n", name, ncpu, t[FLIPS - 1]);
+	const char *what = noop ? "sysctl_noop_write" : "static_key_flip";
+	printf("BENCH linux_%s_%s_smp%d_median %.0f us\n", what, name, ncpu, med);
+	printf("BENCH linux_%s_%s_smp%d_max %.0f us\n", what, name, ncpu, t[FLIPS - 1]);
 	fflush(stdout);
 }
 
@@ -119,7 +129,7 @@ int main(void)
 	sleep_us(5000);
 
 	pin(0);
-	phase("idle", ncpu);
+	phase("idle", ncpu, 0);
 
 	for (int c = 1; c < ncpu; c++) {
 		pid_t p = fork();
@@ -132,12 +142,17 @@ int main(void)
 			kids[nk++] = p;
 	}
 	sleep_us(200000); /* let the spinners reach their CPUs */
-	phase("busy", ncpu);
+	phase("busy", ncpu, 0);
 
 	for (int i = 0; i < nk; i++)
 		kill(kids[i], SIGKILL);
 	for (int i = 0; i < nk; i++)
 		waitpid(kids[i], NULL, 0);
+
+	/* Control, CPUs idle again: the key is off, write 0 again. */
+	sleep_us(200000);
+	flip(0);
+	phase("idle", ncpu, 1);
 
 	printf("flip: done\n");
 	fflush(stdout);

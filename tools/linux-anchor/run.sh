@@ -107,5 +107,7 @@ for i in $(seq 1 "$BOOTS"); do
 	rc=$?
 	set -e
 	[ $rc -eq 124 ] && echo "run.sh: boot $i timed out after ${TIMEOUT}s" >&2
+	others=$( (pgrep -x qemu-system-x86 || true) | wc -l)
+	echo "run.sh: after boot $i: $others other QEMU running, host loadavg $(cut -d" " -f1-3 /proc/loadavg)" >&2
 	tr -d '\r' <"$log" | grep -E '^(BENCH|RAW|flip:)' || { echo "run.sh: no output, see $log" >&2; }
 done
