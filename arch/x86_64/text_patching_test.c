@@ -326,7 +326,6 @@ KTEST(foreign_int3, "patching.foreign_int3")
 
 static DEFINE_SPINLOCK(storm_lock);   /* taken only in NMI context */
 static u64 storm_nmis[NR_CPUS_MAX], storm_bad, storm_counter;
-static bool storm_stop;
 
 static void storm_nmi_fn(struct pt_regs *regs)
 {
@@ -350,7 +349,7 @@ static int storm_sender(void *arg)
 	unsigned int cpu;
 
 	(void)arg;
-	while (!READ_ONCE(storm_stop)) {
+	while (!kthread_should_stop()) {
 		for_each_online_cpu(cpu)   /* every other CPU; the patching CPU included */
 			if (cpu != smp_processor_id())
 				smp_send_nmi_call(cpu, storm_nmi_fn);
@@ -370,7 +369,6 @@ KTEST(nmi_storm, "patching.nmi_storm")
 	for_each_online_cpu(cpu)
 		if (cpu != me)
 			other = cpu;
-	storm_stop = false;
 	storm_bad = 0;
 	memset(storm_nmis, 0, sizeof(storm_nmis));
 	sender = kthread_create(storm_sender, NULL, "nmistorm");
@@ -408,7 +406,8 @@ KTEST(nmi_storm, "patching.nmi_storm")
 		else
 			static_branch_enable(&tp_storm_key);
 	}
-	WRITE_ONCE(storm_stop, true);
+	/* kthread_stop() is the only stop signal: a thread that returned on a
+	 * flag of its own could be released before this (ktest-all warned). */
 	kthread_stop(sender);
 	KTEST_EXPECT_MSG(err == 0, "text_poke_bp_batch returned %d", err);
 	KTEST_EXPECT(site_is_call_to(tp_target_a));

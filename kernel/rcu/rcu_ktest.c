@@ -172,7 +172,6 @@ struct kt_node {
 static LIST_HEAD(kt_list);
 static struct hlist_head kt_hlist = HLIST_HEAD_INIT;
 static DEFINE_SPINLOCK(kt_lock);
-static volatile bool kt_stop;
 static int kt_bad, kt_walks;
 
 static void kt_node_free(struct rcu_head *rh)
@@ -187,7 +186,7 @@ static void kt_node_free(struct rcu_head *rh)
 static int kt_reader(void *arg)
 {
 	(void)arg;
-	while (!READ_ONCE(kt_stop)) {
+	while (!kthread_should_stop()) {
 		struct kt_node *n;
 
 		rcu_read_lock();
@@ -210,7 +209,6 @@ KTEST(rcu_list, "rcu.list")
 	struct kt_node *n;
 	unsigned long flags;
 
-	kt_stop = false;
 	kt_bad = kt_walks = 0;
 	r = kthread_run(kt_reader, NULL, "rcu-kt-reader");
 	KTEST_EXPECT(r);
@@ -251,7 +249,8 @@ KTEST(rcu_list, "rcu.list")
 		spin_lock_irqsave(&kt_lock, flags);
 	}
 	spin_unlock_irqrestore(&kt_lock, flags);
-	WRITE_ONCE(kt_stop, true);
+	/* kthread_stop() is the only stop signal: a thread that returned on a
+	 * flag of its own could be released before this (ktest-all warned). */
 	kthread_stop(r);
 	put_task_struct(r);
 	rcu_barrier();

@@ -628,7 +628,6 @@ KTEST(sched_smpboot, "sched.smpboot")
  * 0x6b; without DEBUG a reused struct changes the tid). Catches
  * sched.bug_free_task_no_gp=1 (scenario sched-bug-free-task-no-gp).
  */
-static volatile bool trcu_stop;
 static unsigned long trcu_walks, trcu_bad, trcu_met, trcu_left;
 static struct task_struct *volatile trcu_holding;   /* what the walker holds now */
 
@@ -643,7 +642,7 @@ static int trcu_short_fn(void *data)
 static int trcu_walker_fn(void *data)
 {
 	(void)data;
-	while (!READ_ONCE(trcu_stop)) {
+	while (!kthread_should_stop()) {
 		struct list_head *pos, *nx;
 
 		rcu_read_lock();
@@ -697,7 +696,6 @@ KTEST(sched_task_rcu, "sched.task_rcu")
 	preempt_enable();
 	if (other == NR_CPUS)
 		return;   /* one CPU: the walker could not overlap a free */
-	trcu_stop = false;
 	trcu_walks = trcu_bad = trcu_met = trcu_left = 0;
 	w = kthread_create(trcu_walker_fn, NULL, "trcu-walker");
 	KTEST_EXPECT(w);
@@ -723,7 +721,8 @@ KTEST(sched_task_rcu, "sched.task_rcu")
 		kthread_stop(k);
 	}
 	reap_dead_tasks();
-	WRITE_ONCE(trcu_stop, true);
+	/* kthread_stop() is the only stop signal: a thread that returned on a
+	 * flag of its own could be released before this (ktest-all warned). */
 	kthread_stop(w);
 	put_task_struct(w);
 	KTEST_EXPECT_MSG(!trcu_bad, "a task_list reader held %lu freed tasks (freed before a grace period)",
