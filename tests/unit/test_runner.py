@@ -233,9 +233,9 @@ class ScenarioFiles(unittest.TestCase):
                 "locktorture-qspinlock-ipi-smp8", "locktorture-qspinlock-native-smp2",
                 "locktorture-qspinlock-native-smp4", "locktorture-qspinlock-native-smp8",
                 "locktorture-qspinlock-ipi-smp4-uefi"],
-            "locktorture-simple.scn": [
-                "locktorture-tas-smp2", "locktorture-tas-smp4", "locktorture-tas-smp8",
-                "locktorture-ticket-smp2", "locktorture-ticket-smp4", "locktorture-ticket-smp8"],
+            "locktorture-simple.scn": [   # -smp 4 first: its own matrix line (quick set)
+                "locktorture-tas-smp4", "locktorture-tas-smp2", "locktorture-tas-smp8",
+                "locktorture-ticket-smp4", "locktorture-ticket-smp2", "locktorture-ticket-smp8"],
             "locktorture-long.scn": [
                 "locktorture-long-qspinlock-ipi-smp8", "locktorture-long-qspinlock-native-smp8",
                 "locktorture-long-tas-smp8", "locktorture-long-ticket-smp8"],
@@ -243,6 +243,8 @@ class ScenarioFiles(unittest.TestCase):
         for fname, names in want.items():
             items = rs.parse_scenarios(os.path.join(ROOT, "tests/scenarios", fname))
             self.assertEqual([i.name for i in items], names)
+        simple = rs.parse_scenarios(os.path.join(ROOT, "tests/scenarios/locktorture-simple.scn"))
+        self.assertEqual([i.set for i in simple], ["quick", "long", "long"] * 2)
         uefi = rs.parse_scenarios(os.path.join(ROOT, "tests/scenarios/locktorture-qspinlock.scn"))
         self.assertEqual([(i.firmware, len(i.expect_output)) for i in uefi],
                          [("bios", 3), ("bios", 3), ("bios", 2)] * 2 + [("uefi", 3)])
