@@ -130,16 +130,6 @@ static void defer_lines(int cpu, const char *text, size_t len, const char *prefi
 	}
 }
 
-static bool contains(const char *s, size_t len, const char *m)
-{
-	size_t ml = strlen(m);
-
-	for (size_t i = 0; ml && i + ml <= len; i++)
-		if (!memcmp(s + i, m, ml))
-			return true;
-	return false;
-}
-
 /* The lock holder, before it lets the lock go: what nested contexts left. */
 static void flush_deferred(int cpu)
 {
@@ -199,7 +189,7 @@ int vprintk(const char *fmt, va_list ap)
 	}
 	if (READ_ONCE(emergency))
 		flush_deferred(cpu);   /* the context that would have may never resume */
-	if (hook && (!marker || !contains(text, len, marker)))
+	if (hook && (!marker || !memmem(text, len, marker, strlen(marker))))
 		hook = NULL;
 
 	if (raw_line_open && len) {

@@ -48,16 +48,6 @@ static void midline(void)
 
 static char tail[4096];
 
-static const char *find(const char *hay, size_t n, const char *needle)
-{
-	size_t l = strlen(needle);
-
-	for (size_t i = 0; i + l <= n; i++)
-		if (!memcmp(hay + i, needle, l))
-			return hay + i;
-	return NULL;
-}
-
 KTEST(printk_nmi_midline, "printk.nmi_midline")
 {
 	size_t len, got;
@@ -74,8 +64,8 @@ KTEST(printk_nmi_midline, "printk.nmi_midline")
 	len = log_buf_len();
 	got = log_buf_read(tail, sizeof(tail) - 1, len > sizeof(tail) - 1 ? len - (sizeof(tail) - 1) : 0);
 	tail[got] = 0;
-	outer = find(tail, got, OUTER);
-	inner = find(tail, got, INNER);
+	outer = memmem(tail, got, OUTER, strlen(OUTER));
+	inner = memmem(tail, got, INNER, strlen(INNER));
 	KTEST_EXPECT_MSG(outer, "the outer line is not whole in the log (the NMI's text broke it)");
 	KTEST_EXPECT_MSG(inner, "the NMI's line is not whole in the log");
 	if (outer && inner) {

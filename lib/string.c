@@ -53,6 +53,17 @@ void *memchr(const void *s, int c, size_t n)
 	return NULL;
 }
 
+/* The first place `needle` (nlen bytes) stands in `hay`, or NULL. */
+void *memmem(const void *hay, size_t n, const void *needle, size_t nlen)
+{
+	const char *h = hay;
+
+	for (size_t i = 0; nlen && i + nlen <= n; i++)
+		if (!memcmp(h + i, needle, nlen))
+			return (void *)(h + i);
+	return NULL;
+}
+
 size_t strlen(const char *s)
 {
 	size_t n = 0;

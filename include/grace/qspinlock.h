@@ -353,6 +353,11 @@ static inline void queued_spin_unlock(struct qspinlock *lock) { __queued_spin_un
 #else
 void queued_spin_lock(struct qspinlock *lock);     /* out of line: spinlock_ops.c */
 void queued_spin_unlock(struct qspinlock *lock);
+/* bench pvswitch's comparators (spinlock_ops.c): the same, without a site. */
+void queued_spin_lock_direct_native(struct qspinlock *q);
+void queued_spin_lock_direct_pv(struct qspinlock *q);
+void queued_spin_unlock_direct_native(struct qspinlock *q);
+void queued_spin_unlock_direct_pv(struct qspinlock *q);
 #endif
 
 #endif

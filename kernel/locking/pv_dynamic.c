@@ -39,8 +39,9 @@
  *    time of the sampled CPUs. (At 500 us, locktorture on 2 idle vCPUs
  *    read 14-17 % from long holds and hand-overs alone, above the 8 % that
  *    brings the policy back to native; at 3 ms, 0-0.4 % idle, 78-86 %
- *    native under the hogs, 35-55 % in PV under them.) A native waiter spins through the host's preemption
- *    of the holder (or of the next waiter in the queue), which is exactly
+ *    native under the hogs, 35-55 % in PV under them.) A native waiter
+ *    spins through the host's preemption of the holder (or of the next
+ *    waiter in the queue), which is exactly
  *    the time PV locks exist to give back; the clock signals above only
  *    guess at it. Under 4 host hogs on 2 cores the windows read 0-10 % and
  *    the tick gaps 20-30 % (one CI run never switched) while locktorture's
@@ -169,7 +170,7 @@ static struct {
 	struct pv_dyn_state s;
 	struct pv_dyn_sample last;
 	u64 last_tick_pm;
-	unsigned int last_win_pm, last_wait_pm;
+	unsigned int last_win_pm;
 	u64 samples;
 	char stopped_why[64];
 } dyn;
@@ -437,7 +438,6 @@ static int pv_dyn_thread(void *unused)
 		}
 		if (waits > x.lost_pm)
 			x.lost_pm = waits;
-		dyn.last_wait_pm = waits;
 		dyn.last_tick_pm = pm(d.tick_lost_ns, d.tick_ns);
 		dyn.last = x;
 		dyn.samples++;

@@ -127,16 +127,7 @@ static u64 pb_switches(const char *method, const char *load, u64 *tput)
 
 static DEFINE_SPINLOCK(pb_unc_lock);
 
-/* The comparators (spinlock_ops.c, next to the real operations). */
-void queued_spin_lock_direct_native(struct qspinlock *q);
-void queued_spin_lock_direct_pv(struct qspinlock *q);
-void queued_spin_unlock_direct_native(struct qspinlock *q);
-void queued_spin_unlock_direct_pv(struct qspinlock *q);
-#define pb_qlock_native   queued_spin_lock_direct_native
-#define pb_qlock_pv       queued_spin_lock_direct_pv
-#define pb_qunlock_native queued_spin_unlock_direct_native
-#define pb_qunlock_pv     queued_spin_unlock_direct_pv
-
+/* The comparators are next to the real operations (spinlock_ops.c). */
 #define PB_DIRECT_LOOP(lockfn, unlockfn) do { \
 	for (int i = 0; i < PB_UNC_ITERS; i++) { \
 		preempt_disable(); \
@@ -156,9 +147,9 @@ static u64 pb_uncontended(bool direct, bool pv)
 		u64 t0 = rdtsc();
 
 		if (direct && pv) {
-			PB_DIRECT_LOOP(pb_qlock_pv, pb_qunlock_pv);
+			PB_DIRECT_LOOP(queued_spin_lock_direct_pv, queued_spin_unlock_direct_pv);
 		} else if (direct) {
-			PB_DIRECT_LOOP(pb_qlock_native, pb_qunlock_native);
+			PB_DIRECT_LOOP(queued_spin_lock_direct_native, queued_spin_unlock_direct_native);
 		} else {
 			for (int i = 0; i < PB_UNC_ITERS; i++) {
 				spin_lock(&pb_unc_lock);

@@ -55,11 +55,6 @@ __lockops void queued_spin_unlock(struct qspinlock *lock)
  * cannot specialise them for the bench's one lock (as static functions they
  * were, and dropped the lock argument).
  */
-void queued_spin_lock_direct_native(struct qspinlock *q);
-void queued_spin_lock_direct_pv(struct qspinlock *q);
-void queued_spin_unlock_direct_native(struct qspinlock *q);
-void queued_spin_unlock_direct_pv(struct qspinlock *q);
-
 /* The fast path of __queued_spin_lock() with the slow-path call compiled in. */
 static __always_inline void lock_direct(struct qspinlock *q, bool pv)
 {
