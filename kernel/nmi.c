@@ -27,6 +27,7 @@
 #include <grace/percpu.h>
 #include <grace/preempt.h>
 #include <grace/printk.h>
+#include <grace/pv_kvm.h>
 #include <grace/smp.h>
 #include <grace/spinlock.h>
 #include <grace/time.h>
@@ -110,6 +111,7 @@ static struct nmiaction smp_nmi_action = { .handler = smp_nmi_handler, .name = "
 
 static void nmi_entry(struct pt_regs *regs)
 {
+	pv_kvm_nmi_fixup(regs);   /* before anything: it may be the kick a halt waits for */
 	if (!nmi_handle_list(regs))
 		__atomic_fetch_add(&nmi_unknown, 1, __ATOMIC_RELAXED);
 }

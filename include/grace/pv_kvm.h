@@ -15,5 +15,10 @@ bool pv_kvm_available(void);
 /* The KVM ops once the kick hypercall has been proven to work (probed on
  * the first call), else NULL with the reason in `why`. */
 const struct pv_lock_ops *pv_kvm_ops(char *why, size_t n);
+/* First thing in every NMI: an NMI that lands between the irqs-off KVM
+ * halt's look at its kick latch and its hlt returns past the hlt (it is the
+ * fallback kick that halt waits for). True if it moved regs->rip. */
+struct pt_regs;
+bool pv_kvm_nmi_fixup(struct pt_regs *regs);
 
 #endif

@@ -24,7 +24,8 @@
  * kick that faults later all the same (it must not; pvspin.kvm_noprobe=1
  * makes it happen) is reported once, and from then on kicks are a kick IPI
  * plus an NMI: the NMI also ends a `hlt` with interrupts off, which is how a
- * KVM waiter with interrupts off sleeps.
+ * KVM waiter with interrupts off sleeps. An NMI is not remembered the way a
+ * KVM kick is, so that halt takes care not to miss one (kvm_pv_halt below).
  *
  * Kernel text stays read-only throughout: nothing here writes it, and KVM's
  * attempt to is exactly the fault that is caught.
@@ -44,11 +45,14 @@
 #include <grace/backtrace.h>
 #include <grace/irq.h>
 #include <grace/param.h>
+#include <grace/percpu.h>
 #include <grace/printk.h>
 #include <grace/pv_ipi.h>
 #include <grace/pv_kvm.h>
 #include <grace/smp.h>
 #include <grace/string.h>
+
+#include "lock_env.h"
 
 static bool kvm_force, kvm_noprobe;
 param_bool("pvspin.kvm_force", kvm_force,
@@ -180,15 +184,63 @@ static bool kvm_probe(char *why, size_t n)
 	return kvm_state == KVM_WORKS;
 }
 
+/*
+ * The halt with interrupts off, which only a KVM kick or the fallback's NMI
+ * ends. An NMI does not wait for a later hlt: one that arrives between the
+ * waiter's last look at the lock and its hlt is gone, and the waiter sleeps
+ * for ever (CI saw it: a boot hung in pv_wait() under schedule()). Two
+ * things close that window:
+ *   - the fallback kicker sets the target's kvm_nmi_kick latch before its
+ *     NMI; the halt looks at the latch right before hlt, so a kick sent
+ *     after the waiter's look at the lock and before that cmpb is seen;
+ *   - an NMI that lands between the cmpb and the hlt itself (RIP in
+ *     [kvm_nmi_halt_window, kvm_nmi_halt_hlt]) is made to return past the
+ *     hlt by pv_kvm_nmi_fixup(), called first thing by every NMI.
+ * A latch left over from an earlier kick only costs one spurious wake-up
+ * (the caller re-checks the lock); the latch is cleared with a full barrier
+ * after the halt, before that re-check. A working KVM kick needs neither: KVM
+ * remembers a kick sent to a vCPU that is not halted yet (pv_unhalted).
+ */
+static DEFINE_PER_CPU(u8, kvm_nmi_kick);
+
+void kvm_nmi_halt(u8 *latch);   /* below: halt unless *latch, interrupts off */
+extern const char kvm_nmi_halt_window[], kvm_nmi_halt_hlt[], kvm_nmi_halt_done[];
+__asm__(".pushsection .text\n"
+	".globl kvm_nmi_halt\n"
+	".type kvm_nmi_halt, @function\n"
+	"kvm_nmi_halt:\n"
+	"kvm_nmi_halt_window:\n"
+	"	cmpb $0, (%rdi)\n"
+	"	jne kvm_nmi_halt_done\n"
+	"kvm_nmi_halt_hlt:\n"
+	"	hlt\n"
+	"kvm_nmi_halt_done:\n"
+	"	ret\n"
+	".size kvm_nmi_halt, . - kvm_nmi_halt\n"
+	".popsection\n");
+
+bool pv_kvm_nmi_fixup(struct pt_regs *regs)
+{
+	if (regs->rip < (u64)kvm_nmi_halt_window || regs->rip > (u64)kvm_nmi_halt_hlt)
+		return false;
+	regs->rip = (u64)kvm_nmi_halt_done;
+	return true;
+}
+
 static bool kvm_pv_halt(bool irqs_were_on)
 {
 	if (irqs_were_on) {
 		/* The KVM kick wakes the vCPU without an interrupt: any wake-up
-		 * ends this wait (a spurious one costs a re-check). */
+		 * ends this wait (a spurious one costs a re-check). The
+		 * fallback's IPI stays pending until the sti's shadow ends. */
 		safe_halt();
 		cli();
 	} else {
-		hlt();   /* a KVM kick (or the fallback's NMI) ends it */
+		u8 *latch = this_cpu_ptr(&kvm_nmi_kick);
+
+		lock_race_delay();   /* torture: the kick may land here, before the hlt */
+		kvm_nmi_halt(latch); /* a KVM kick or the fallback's NMI ends it */
+		__atomic_exchange_n(latch, 0, __ATOMIC_SEQ_CST);   /* before the caller's re-check */
 	}
 	return true;
 }
@@ -207,7 +259,9 @@ static void kvm_pv_kick(int cpu)
 			printk("pvspin: KVM kick hypercall faulted (%s); kicks fall back to IPI + NMI\n", f);
 		}
 	}
-	/* The IPI ends a halt with interrupts on, the NMI one with them off. */
+	/* The IPI ends a halt with interrupts on, the NMI one with them off;
+	 * the latch, set first, covers an NMI that comes before that hlt. */
+	__atomic_store_n(per_cpu_ptr(&kvm_nmi_kick, (unsigned int)cpu), 1, __ATOMIC_SEQ_CST);
 	pv_kick_ipi(cpu);
 	smp_send_nmi((unsigned int)cpu);
 }
