@@ -1,5 +1,5 @@
 /*
- * rcu_windows.c — three ktests of RCU's waits (suite "rcu_windows", apart
+ * rcu_windows.c — four ktests of RCU's waits (suite "rcu_windows", apart
  * from the rcu.* ktests that the tree-rcu lab grades), each built around one window
  * a broken RCU would let a reader or a callback through; they use only the
  * public RCU API (and one hotplug debug delay).
@@ -9,6 +9,9 @@
  *                    synchronize_rcu() begun once the reader is inside must
  *                    return only after it left: a tick that interrupted a
  *                    reader is not a quiescent state, even at irq depth 1.
+ *   rcu_windows.exp_reader   The same window for synchronize_rcu_expedited():
+ *                    its IPI lands inside the reader, which must not count
+ *                    as a quiescent state (the preempt count says reader).
  *   rcu_windows.cb_full_gp   A callback waits for a full grace period from its
  *                    call_rcu(), not just for the end of the one running.
  *                    CPU y holds a grace period open with a 100 ms reader
@@ -29,9 +32,9 @@
  *                    called in that window must wait for them too: once it
  *                    returns, every one of them has run.
  *
- * All three are deterministic by construction (the readers and the delay are
+ * All four are deterministic by construction (the readers and the delay are
  * far longer than a grace period here) and fail on the first round with the
- * bug. Needs 2 CPUs (reader_tick) and 3 (cb_full_gp, barrier_dead); scenario
+ * bug. Needs 2 CPUs (reader_tick, exp_reader) and 3 (cb_full_gp, barrier_dead); scenario
  * rcu-windows-smp4.
  */
 #include <grace/cpuhotplug.h>
@@ -108,36 +111,58 @@ static unsigned int rw_others(unsigned int *out, unsigned int max)
 	return n;
 }
 
-KTEST(rcu_reader_tick, "rcu_windows.reader_tick")
+/* Three rounds of a 50 ms reader on another CPU, each with gp() begun once
+ * the reader is inside; returns how many gp() calls returned early. */
+static int rw_reader_window(struct ktest_ctx *t, const char *test, void (*gp)(void),
+			    const char *gp_name)
 {
 	unsigned int cpus[1];
 	int early = 0;
 	const int rounds = 3;
 
 	if (rw_others(cpus, 1) < 1) {
-		printk("rcu_windows.reader_tick: one CPU: nothing to check\n");
-		return;
+		printk("%s: one CPU: nothing to check\n", test);
+		return 0;
 	}
 	struct task_struct *k = rw_start(&rw_x, cpus[0], "rcuw/x");
 
 	KTEST_EXPECT(k != NULL);
 	if (!k)
-		return;
+		return 0;
 	rw_x.ms = 50;
 	for (int n = 1; n <= rounds; n++) {
 		__atomic_store_n(&rw_x.go, n, __ATOMIC_RELEASE);
 		rw_wait(&rw_x.inside, n);
-		synchronize_rcu();
+		gp();
 		if (__atomic_load_n(&rw_x.left, __ATOMIC_SEQ_CST) != n)
 			early++;
 		rw_wait(&rw_x.left, n);
 	}
 	kthread_stop(k);
-	printk("rcu_windows.reader_tick: %d rounds of a %u ms reader on CPU %u; %d grace periods ended inside it\n",
-	       rounds, rw_x.ms, cpus[0], early);
+	printk("%s: %d rounds of a %u ms reader on CPU %u; %d %s calls ended inside it\n",
+	       test, rounds, rw_x.ms, cpus[0], early, gp_name);
+	return early;
+}
+
+KTEST(rcu_reader_tick, "rcu_windows.reader_tick")
+{
+	int early = rw_reader_window(t, "rcu_windows.reader_tick", synchronize_rcu, "synchronize_rcu()");
+
 	KTEST_EXPECT_MSG(early == 0, "synchronize_rcu() returned while the reader it had to wait for was "
-			 "still inside (%d of %d rounds): a tick in a reader counted as a quiescent state",
-			 early, rounds);
+			 "still inside (%d of 3 rounds): a tick in a reader counted as a quiescent state",
+			 early);
+}
+
+/* The expedited IPI lands in the reader's mdelay(): task context at irq
+ * depth 1, but with a preempt count — no quiescent state. */
+KTEST(rcu_exp_reader, "rcu_windows.exp_reader")
+{
+	int early = rw_reader_window(t, "rcu_windows.exp_reader", synchronize_rcu_expedited,
+				     "synchronize_rcu_expedited()");
+
+	KTEST_EXPECT_MSG(early == 0, "synchronize_rcu_expedited() returned while the reader it had to "
+			 "wait for was still inside (%d of 3 rounds): an IPI that interrupted a reader "
+			 "reported a quiescent state", early);
 }
 
 static struct {
