@@ -34,6 +34,9 @@ param_bool("rcu.bug_barrier_hotplug_lock", rcu_bug_barrier_hotplug_lock,
 bool rcu_bug_exp_online_mask;
 param_bool("rcu.bug_exp_online_mask", rcu_bug_exp_online_mask,
 	   "INJECTED BUG: expedited GPs wait for cpu_online_mask, not RCU's books (catch with cpuhp.dying_delay_ms)");
+bool rcu_bug_no_hiwater;
+param_bool("rcu.bug_no_hiwater", rcu_bug_no_hiwater,
+	   "INJECTED BUG: a CPU's queue past rcu.qhimark neither lifts blimit nor forces a GP (catch with rcutorture.fwd_progress_ms)");
 bool rcu_bug_nmi_idle;
 param_bool("rcu.bug_nmi_idle", rcu_bug_nmi_idle,
 	   "INJECTED BUG: an NMI in idle does not make RCU watch the CPU (its readers are ignored)");
@@ -79,6 +82,7 @@ void rcu_bugs_announce(void)
 		{ &rcu_bug_barrier_hotplug_lock, "barrier_hotplug_lock" },
 		{ &rcu_bug_nmi_idle, "nmi_idle" },
 		{ &rcu_bug_exp_online_mask, "exp_online_mask" },
+		{ &rcu_bug_no_hiwater, "no_hiwater" },
 	};
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(bugs); i++)

@@ -481,6 +481,8 @@ static void rcu_check_hiwater(struct rcu_data *rdp)
 
 	if (n > rdp->qlen_hiwater)
 		rdp->qlen_hiwater = n;
+	if (unlikely(rcu_bug_no_hiwater))
+		return;
 	if (n > rcu_qhimark && rdp->blimit == rcu_blimit) {
 		rdp->blimit = 1L << 30;
 		__atomic_fetch_or(&rcu_state.gp_flags, RCU_GP_FLAG_FQS, __ATOMIC_RELAXED);

@@ -172,7 +172,7 @@ void rcu_check_self_stall(struct rcu_data *rdp);
 /* rcu_bugs.c */
 extern bool rcu_bug_gp_init_online_mask, rcu_bug_late_cb_migration, rcu_bug_cbs_left_on_dead;
 extern bool rcu_bug_barrier_never_online, rcu_bug_barrier_hotplug_lock, rcu_bug_nmi_idle;
-extern bool rcu_bug_exp_online_mask;
+extern bool rcu_bug_exp_online_mask, rcu_bug_no_hiwater;
 u64 rcu_bug_online_leaf_mask(const struct rcu_node *lf);
 void rcu_bug_online_leaf_masks(const struct rcu_tree_shape *s, const struct rcu_node *nodes, u64 *src);
 void rcu_bugs_announce(void);

@@ -28,6 +28,10 @@
  *    has callbacks (what the barrier and migration paths need).
  *  - The barrier test (rcutorture.n_barrier_cbs callbacks on every online
  *    CPU, then rcu_barrier(), then all of them must have run).
+ *  - With rcutorture.fwd_progress_ms, a callback flood every
+ *    rcutorture.fwd_progress_holdoff_s: call_rcu() as fast as one thread
+ *    can, callbacks reused as soon as they ran; grace periods must go on
+ *    ending and the callbacks must come round (rcu_fwd_progress.c).
  *  - With rcutorture.onoff_interval_ms, a random non-boot CPU goes offline
  *    or online every interval; before every fourth offline the GP kthread
  *    is moved to the outgoing CPU, so its FQS timer is armed there. RCU's
@@ -80,6 +84,7 @@
 #include <grace/watchdog.h>
 
 #include "../rcu/tree.h"
+#include "rcu_fwd_progress.h"
 
 static bool torture_rcu;
 static int rt_duration_s = 30;
@@ -98,6 +103,9 @@ static int rt_n_strand_cbs = 4;
 static bool rt_cpu_timers = true;
 static bool rt_poweroff = true;
 static bool rt_gp_exp;
+static int rt_fwd_progress_ms;       /* 0: no callback floods */
+static int rt_fwd_holdoff_s = 3;
+static int rt_fwd_max_cbs = 50000;
 param_bool("torture.rcu", torture_rcu, "run the RCU torture test at boot");
 param_int("rcutorture.duration_s", rt_duration_s, 1, 86400, "how long rcutorture runs");
 param_int("rcutorture.stat_interval_s", rt_stat_interval_s, 1, 3600, "seconds between statistics lines");
@@ -118,6 +126,12 @@ param_bool("rcutorture.cpu_timers", rt_cpu_timers,
 	   "a timer on every CPU every tick (irq readers, NMIs, callbacks, the barrier test's posts); "
 	   "0 lets idle CPUs stop their tick with nohz=1");
 param_bool("rcutorture.poweroff", rt_poweroff, "power off with the verdict when torture.rcu=1 ends");
+param_int("rcutorture.fwd_progress_ms", rt_fwd_progress_ms, 0, 60000,
+	  "length of each callback flood of the forward-progress test (0: off; rcu_fwd_progress.c)");
+param_int("rcutorture.fwd_progress_holdoff_s", rt_fwd_holdoff_s, 1, 3600,
+	  "seconds of ordinary torture before each callback flood");
+param_int("rcutorture.fwd_max_cbs", rt_fwd_max_cbs, 100, 1000000,
+	  "flood callbacks that may be in flight at once (the stand-in for memory)");
 param_bool("rcutorture.gp_exp", rt_gp_exp,
 	   "the writer retires every element through synchronize_rcu_expedited and the fake writers call only it");
 
@@ -156,6 +170,7 @@ static struct {
 	int op_cpu;
 	bool op_down;
 	unsigned long strand_posted, strand_invoked, strand_ops, gp_hops;
+	unsigned long fwd_floods, fwd_ok;    /* callback floods run, and passed */
 	unsigned int nthreads;
 	struct task_struct *threads[NR_CPUS_MAX + 70];
 	int dead_state, online_state, dying_state;
@@ -516,6 +531,53 @@ static int rt_fakewriter_fn(void *arg)
 	return 0;
 }
 
+/* ---- the callback flood (forward progress, rcu_fwd_progress.c) ---- */
+
+static int rt_fwd_fn(void *arg)
+{
+	(void)arg;
+	while (!READ_ONCE(rt.stop)) {
+		struct rcu_fwd_result r;
+		char why[160];
+		bool flood_ok;
+		int ret;
+
+		for (int i = 0; i < rt_fwd_holdoff_s * 10 && !READ_ONCE(rt.stop); i++)
+			msleep(100);
+		if (READ_ONCE(rt.stop))
+			break;
+		ret = rcu_fwd_flood((unsigned int)rt_fwd_progress_ms, (unsigned int)rt_fwd_max_cbs,
+				    &rt.stop, &r, why, sizeof(why));
+		if (ret > 0)
+			break;          /* the test ended under it: no verdict */
+		rt.fwd_floods++;
+		printk("rcutorture: fwd_progress: flood %llu ms on CPU %u..%u: %lu posted (%lu fresh), "
+		       "%lu invoked, max in flight %lu, most laps %u, %lu GPs, %lu pool waits%s\n",
+		       (unsigned long long)(r.flood_ns / 1000000), r.cpu_first, r.cpu_last, r.posted,
+		       r.fresh, r.invoked, r.max_in_flight, r.max_laps, r.gps, r.cap_waits,
+		       ret ? " !!!" : "");
+		flood_ok = !ret;
+		if (ret) {
+			rt_error(why);
+			if (!r.posted)
+				break;
+		}
+		/* Every callback of the flood runs, within the stall bound. */
+		ret = rcu_fwd_drain((unsigned int)rt_stall_s * 1000, &rt.stop, &r, why, sizeof(why));
+		if (ret > 0)
+			break;
+		if (ret) {
+			rt_error(why);
+			break;      /* its pool is still in use: no more floods */
+		}
+		printk("rcutorture: fwd_progress: the flood's %lu callbacks all ran %llu ms after it\n",
+		       r.posted, (unsigned long long)(r.drain_ns / 1000000));
+		if (flood_ok)
+			rt.fwd_ok++;
+	}
+	return 0;
+}
+
 /* ---- the barrier test ---- */
 
 static int rt_barrier_fn(void *arg)
@@ -789,11 +851,11 @@ static void rt_stats(void)
 	rt_print_array("Free-Block Circulation", rt.circulation, "");
 	printk("rcutorture: GPs so far: %lu  version %lu  retire sync/poll/call_rcu/exp: %lu/%lu/%lu/%lu  "
 	       "alloc fail %lu  mberr %lu  fake %lu  barriers %lu  onoff: %lu/%lu offline, %lu/%lu online, "
-	       "max op %llu ms  stranded %lu/%lu in %lu offlines  gp kthread hops %lu\n", rcu_gp_completed(), rt.writer_version, rt.retire[RETIRE_SYNC],
+	       "max op %llu ms  stranded %lu/%lu in %lu offlines  gp kthread hops %lu  floods %lu/%lu\n", rcu_gp_completed(), rt.writer_version, rt.retire[RETIRE_SYNC],
 	       rt.retire[RETIRE_POLL], rt.retire[RETIRE_CALL], rt.retire[RETIRE_EXP], rt.alloc_fail, rt.mberr, rt.fake_ops,
 	       rt.barriers, rt.off_ok, rt.off_tried, rt.on_ok, rt.on_tried,
 	       (unsigned long long)(rt.op_max_ns / 1000000), rt.strand_invoked, rt.strand_posted,
-	       rt.strand_ops, rt.gp_hops);
+	       rt.strand_ops, rt.gp_hops, rt.fwd_ok, rt.fwd_floods);
 }
 
 static struct task_struct *rt_spawn(int (*fn)(void *), unsigned long arg, const char *name)
@@ -890,6 +952,8 @@ int rcutorture_run(int seconds)
 		rt_spawn(rt_barrier_fn, 0, "rt-barrier");
 	if (rt_onoff_interval_ms)
 		rt_spawn(rt_onoff_fn, 0, "rt-onoff");
+	if (rt_fwd_progress_ms)
+		rt_spawn(rt_fwd_fn, 0, "rt-fwd");
 	if (rt_stall_cpu_s) {
 		/* Away from the GP kthread's CPU, so that the GP starts and this
 		 * CPU is what it waits for (on the kthread's own CPU the report
@@ -1020,6 +1084,9 @@ int rcutorture_run(int seconds)
 	}
 	WRITE_ONCE(rcu_last_gasp_reader, NULL);
 	set_cpus_allowed_ptr(current, &saved_mask);
+	if (rt_fwd_progress_ms && !rt.fwd_floods && !hung)
+		printk("rcutorture: fwd_progress: no flood ran (the test is shorter than "
+		       "rcutorture.fwd_progress_holdoff_s + the flood)\n");
 
 	u64 pipe[RT_PIPE_LEN + 1], batch[RT_PIPE_LEN + 1];
 	char msg[128];
