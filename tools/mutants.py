@@ -9,7 +9,8 @@ Every tests/mutants/NN-name.patch is one plausible bug: a unified diff
     # catch:  <scenarios (globs) about that mechanism, expected to catch it>
 
 and optional lines: `# note:` (free text: what caught it, how often) and
-`# equivalent: <why>` — the mutant cannot be caught on this architecture
+`# equivalent: <why>` (such mutants live in tests/mutants/equivalent/, out
+of the suite proper) — the mutant cannot be caught on this architecture
 because the code it leaves computes the same thing (for example a fence
 followed by an instruction that is itself a full barrier on x86). Such a
 mutant is listed as "equivalent" with its reason and not run (unless
@@ -137,7 +138,10 @@ def main():
                     help="run mutants marked '# equivalent:' too (to re-check the claim)")
     args = ap.parse_args()
 
+    # The suite proper; mutants shown equivalent live in tests/mutants/equivalent/
+    # with their evidence, are listed, and run only with --run-equivalent.
     patches = sorted(glob.glob(os.path.join(ROOT, "tests/mutants/*.patch")))
+    patches += sorted(glob.glob(os.path.join(ROOT, "tests/mutants/equivalent/*.patch")))
     if args.names:
         patches = [p for p in patches
                    if any(fnmatch.fnmatch(os.path.basename(p)[:-6], g) for g in args.names)]
