@@ -1,0 +1,119 @@
+/*
+ * pv_kvm_test.c — ktest locking.kvm_nmi_kick: a kick sent to a CPU that has
+ * looked at its lock and is about to halt with interrupts off must still
+ * wake it. Under a working KVM the hypervisor remembers such a kick; in the
+ * fallback (the kick hypercall faulted: IPI + NMI) nothing remembers an NMI,
+ * so pv_kvm.c's latch does. Deterministic: in each round CPU a disables
+ * interrupts, says it is armed, dawdles 2 ms (its "last look at the lock"
+ * is over) and halts through the KVM backend's halt; this CPU kicks it in
+ * the middle of the dawdle and waits 200 ms for it to wake. A CPU that does
+ * not wake is rescued with further NMIs and counted as a lost kick.
+ * Without a KVM backend (boot with pvspin.kvm_force=1 pvspin.kvm_noprobe=1
+ * under TCG to get the fallback) there is nothing to check.
+ * Scenario pvspin-kvm-nmi-kick; mutant 50 (the kicker skips the latch).
+ */
+#include <grace/cpumask.h>
+#include <grace/delay.h>
+#include <grace/irq.h>
+#include <grace/ktest.h>
+#include <grace/kthread.h>
+#include <grace/nmi.h>
+#include <grace/printk.h>
+#include <grace/qspinlock_pv.h>
+#include <grace/sched.h>
+#include <grace/smp.h>
+#include <grace/time.h>
+
+#define KK_ROUNDS 20
+
+static const struct pv_lock_ops *kk_ops;
+static int kk_go, kk_armed, kk_woke;
+
+static int kk_sleeper(void *arg)
+{
+	int seen = 0;
+
+	(void)arg;
+	while (!kthread_should_stop()) {
+		int n = __atomic_load_n(&kk_go, __ATOMIC_ACQUIRE);
+		unsigned long flags;
+
+		if (n == seen) {
+			msleep(1);
+			continue;
+		}
+		seen = n;
+		flags = local_irq_save();
+		__atomic_store_n(&kk_armed, n, __ATOMIC_SEQ_CST);
+		mdelay(2);                   /* the kick lands in here */
+		kk_ops->halt(false);         /* interrupts off: only the kick ends it */
+		__atomic_store_n(&kk_woke, n, __ATOMIC_SEQ_CST);
+		local_irq_restore(flags);
+	}
+	return 0;
+}
+
+static bool kk_wait(const int *p, int n, unsigned int ms)
+{
+	u64 end = ktime_get_ns() + (u64)ms * 1000000ULL;
+
+	while (__atomic_load_n(p, __ATOMIC_ACQUIRE) != n)
+		if (ktime_get_ns() > end)
+			return false;
+	return true;
+}
+
+KTEST(kvm_nmi_kick, "locking.kvm_nmi_kick")
+{
+	unsigned int me, a;
+	struct task_struct *k;
+	struct cpumask saved;
+	int lost = 0, rescued = 0;
+
+	kk_ops = pv_backend_ops(PV_KVM);
+	if (!kk_ops) {
+		printk("locking.kvm_nmi_kick: no KVM backend here: nothing to check\n");
+		return;
+	}
+	preempt_disable();
+	me = smp_processor_id();
+	preempt_enable();
+	a = cpumask_any_but(&cpu_online_mask, me);
+	if (a >= nr_cpu_ids) {
+		printk("locking.kvm_nmi_kick: one CPU: nothing to check\n");
+		return;
+	}
+	cpumask_copy(&saved, &current->cpus_allowed);
+	set_cpus_allowed_ptr(current, cpumask_of(me));
+	kk_go = kk_armed = kk_woke = 0;
+	k = kthread_create(kk_sleeper, NULL, "kvmkick");
+	KTEST_EXPECT(k != NULL);
+	if (!k) {
+		set_cpus_allowed_ptr(current, &saved);
+		return;
+	}
+	kthread_bind(k, a);
+	wake_up_process(k);
+	for (int n = 1; n <= KK_ROUNDS; n++) {
+		__atomic_store_n(&kk_go, n, __ATOMIC_RELEASE);
+		if (!kk_wait(&kk_armed, n, 1000)) {
+			KTEST_EXPECT_MSG(false, "CPU %u never armed round %d", a, n);
+			break;
+		}
+		udelay(500);                 /* CPU a is inside its 2 ms dawdle */
+		kk_ops->kick((int)a);
+		if (kk_wait(&kk_woke, n, 200))
+			continue;
+		lost++;
+		for (int i = 0; i < 100 && !kk_wait(&kk_woke, n, 10); i++)
+			smp_send_nmi(a);     /* the rescue: an NMI now that it is in hlt */
+		rescued += __atomic_load_n(&kk_woke, __ATOMIC_ACQUIRE) == n;
+	}
+	kthread_stop(k);
+	set_cpus_allowed_ptr(current, &saved);
+	printk("locking.kvm_nmi_kick: %d rounds, backend %s: %d kicks lost before the halt "
+	       "(%d of them rescued)\n", KK_ROUNDS, kk_ops->name, lost, rescued);
+	KTEST_EXPECT_MSG(lost == 0, "a kick sent while CPU %u was about to halt with interrupts off "
+			 "did not wake it (%d of %d rounds): the NMI came before the hlt and nothing "
+			 "remembered it", a, lost, KK_ROUNDS);
+}
