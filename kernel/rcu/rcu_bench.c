@@ -7,6 +7,8 @@
  *       idle: the other CPUs have nothing to do; busy: every other online
  *       CPU runs a kernel thread that never sleeps (rcu_busy_start); hotplug:
  *       a thread takes a random non-boot CPU offline or online every 100 ms
+ *   rcu_{gp,exp}_{idle,busy}_<N>cpu_*   the same with N = 4, 2, 1 CPUs online
+ *       (below the boot's count; the rest taken down by hotplug, then back)
  *   rcu_cb_latency_{median,p99,max}   call_rcu() to the callback's invocation, us
  *   rcu_cb_flood_per_s            callbacks invoked per second while one
  *       thread per online CPU keeps RCU_BENCH_FLOOD (12000, above the default
@@ -262,6 +264,50 @@ static void time_reader(void)
 	       (unsigned long long)(x100 % 100));
 }
 
+/*
+ * The idle and busy figures again with 4, 2 and 1 CPUs online (those
+ * below the boot's count), the others taken down by CPU hotplug, highest
+ * first; then every CPU comes back. Names carry the count:
+ * rcu_{gp,exp}_{idle,busy}_<N>cpu_{median,p99,max}.
+ */
+static bool time_cpu_counts(void)
+{
+	static const unsigned int counts[] = { 4, 2, 1 };
+	bool ok = true;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(counts) && ok; i++) {
+		unsigned int n = counts[i];
+		char what[24];
+
+		if (n >= num_online_cpus())
+			continue;
+		for (unsigned int cpu = nr_cpu_ids - 1; cpu > 0 && num_online_cpus() > n; cpu--)
+			if (cpu_online(cpu) && remove_cpu(cpu))
+				ok = false;
+		if (num_online_cpus() != n) {
+			printk("rcu bench: could not take CPUs down to %u online\n", n);
+			ok = false;
+			break;
+		}
+		printk("rcu bench: %u CPU%s online\n", n, n == 1 ? "" : "s");
+		snprintf(what, sizeof(what), "idle_%ucpu", n);
+		time_gps(what, false);
+		time_gps(what, true);
+		if (n > 1) {
+			rcu_busy_start(true);
+			msleep(100);
+			snprintf(what, sizeof(what), "busy_%ucpu", n);
+			time_gps(what, false);
+			time_gps(what, true);
+			rcu_busy_start(false);
+		}
+	}
+	for (unsigned int cpu = 1; cpu < nr_cpu_ids; cpu++)
+		if (cpumask_test_cpu(cpu, &cpu_present_mask) && !cpu_online(cpu))
+			add_cpu(cpu);
+	return ok;
+}
+
 int bench_rcu(void)
 {
 	struct task_struct *hp;
@@ -299,6 +345,7 @@ int bench_rcu(void)
 	} else {
 		ok = false;
 	}
+	ok &= time_cpu_counts();
 	printk("TEST bench.rcu: %s\n", ok ? "PASS" : "FAIL a part could not run");
 	return ok ? 0 : -1;
 }
