@@ -7,6 +7,18 @@
  *   - request_irq_vector() installs one handler per vector; registration is
  *     serialized by irq_desc_lock and publishes the handler last (a release
  *     store), so do_irq never sees a handler without its data.
+ *   - the vector table is a read-mostly structure read on the interrupt
+ *     path, under RCU: a handler runs with interrupts off, which makes it an
+ *     RCU reader (Grace's RCU counts no quiescent state inside it), and
+ *     free_irq_vector() unpublishes the handler and then waits for a grace
+ *     period, so when it returns no CPU is still inside the old handler and
+ *     the caller may free its data — the pattern "wait for pre-existing
+ *     readers" of McKenney et al., "RCU in the Linux Kernel: One Decade
+ *     Later" (Linux's free_irq() does the same with synchronize_irq()). The
+ *     wait also keeps a later request_irq_vector() of the same vector from
+ *     changing `data` under a handler still running with the old one.
+ *     irq.bug_free_no_gp=1 leaves the wait out (ktest irq.free_waits,
+ *     scenario irq-bug-free-no-gp).
  *   - do_irq counts every arrival (irq_count()), marks the CPU as in_irq() while
  *     the handler runs, then acknowledges:
  *       LAPIC vectors                -> lapic_eoi() after the handler
@@ -21,7 +33,7 @@
  * interrupt can arrive even when masked, and must not land on an exception
  * vector.
  * Test: `interrupts` shell command shows the counts; the timer and IPI work
- * exercise the path on every tick.
+ * exercise the path on every tick; ktests traps.irq_dispatch, irq.free_waits.
  */
 #include <asm/apic.h>
 #include <asm/desc.h>
@@ -29,6 +41,7 @@
 #include <asm/traps.h>
 #include <grace/rcupdate.h>
 #include <grace/irq.h>
+#include <grace/param.h>
 #include <grace/percpu.h>
 #include <grace/printk.h>
 #include <grace/sched.h>
@@ -120,6 +133,11 @@ int request_irq_vector(unsigned int vector, irq_handler_t h, void *data, const c
 	return ret;
 }
 
+static bool irq_bug_free_no_gp;
+param_bool("irq.bug_free_no_gp", irq_bug_free_no_gp,
+	   "INJECTED BUG: free_irq_vector() returns while other CPUs may still run the old handler");
+
+/* Sleeps (a grace period): task context only, or early boot. */
 void free_irq_vector(unsigned int vector)
 {
 	unsigned long flags;
@@ -129,8 +147,11 @@ void free_irq_vector(unsigned int vector)
 	spin_lock_irqsave(&irq_desc_lock, flags);
 	WRITE_ONCE(irq_desc[vector].handler, NULL);
 	spin_unlock_irqrestore(&irq_desc_lock, flags);
-	/* A CPU may still be inside the old handler; the caller waits for that
-	 * (e.g. synchronize_rcu or by quiescing the device) before freeing data. */
+	/* A CPU may still be inside the old handler (interrupts off: an RCU
+	 * reader). Once a grace period has ended none is, and the caller may
+	 * free the handler's data. */
+	if (!irq_bug_free_no_gp)
+		synchronize_rcu();
 }
 
 void do_irq(struct pt_regs *regs)
@@ -138,7 +159,9 @@ void do_irq(struct pt_regs *regs)
 	unsigned int vector = regs->vector & 0xff;
 	struct cpu_local *c = this_cpu();
 	struct irq_desc *d = &irq_desc[vector];
-	irq_handler_t h = smp_load_acquire(&d->handler); /* pairs with request_irq_vector */
+	/* Pairs with request_irq_vector's release; the handler and its data
+	 * stay valid until this returns (free_irq_vector waits a GP). */
+	irq_handler_t h = smp_load_acquire(&d->handler);
 
 	__atomic_fetch_add(&irq_counts[vector], 1, __ATOMIC_RELAXED);
 	if (vector != LOCAL_TIMER_VECTOR)   /* the tick would flood the trace */
