@@ -34,7 +34,7 @@
  * Invariants: a callback is on the free list or queued, never both
  * (posted - invoked = in flight, checked against the pool size); the pool
  * is freed only once every callback has run (otherwise it is leaked, and
- * the verdict says so). Test: scenarios rcutorture-fwd-progress,
+ * the verdict says so). Test: scenarios rcutorture-smp4-fanout2,
  * rcu-bug-no-hiwater; rcutorture.fwd_progress_ms turns it on in the
  * hotplug, long and soak runs.
  */
