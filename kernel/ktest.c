@@ -17,11 +17,14 @@
  * Test: tests/scenarios/ktest-all.scn runs them all; ktest-select.scn checks
  * the selection failure.
  */
+#include <grace/cpumask.h>
 #include <grace/ktest.h>
 #include <grace/param.h>
 #include <grace/printk.h>
 #include <grace/reboot.h>
+#include <grace/sched.h>
 #include <grace/shell.h>
+#include <grace/smp.h>
 #include <grace/string.h>
 
 extern const struct ktest __start_grace_tests[], __stop_grace_tests[];
@@ -35,6 +38,26 @@ param_int("ktest.repeat", ktest_repeat, 1, 1000,
 static bool ktest_poweroff;
 param_bool("ktest.poweroff", ktest_poweroff,
 	   "power off after the boot-time tests: success status only if all passed");
+
+unsigned int ktest_pin_pick_other(struct cpumask *saved)
+{
+	unsigned int me, other;
+
+	preempt_disable();
+	me = smp_processor_id();
+	preempt_enable();
+	other = cpumask_any_but(&cpu_online_mask, me);
+	if (other >= nr_cpu_ids)
+		return other;
+	cpumask_copy(saved, &current->cpus_allowed);
+	set_cpus_allowed_ptr(current, cpumask_of(me));
+	return other;
+}
+
+void ktest_unpin(const struct cpumask *saved)
+{
+	set_cpus_allowed_ptr(current, saved);
+}
 
 void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt, ...)
 {

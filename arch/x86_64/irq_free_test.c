@@ -56,22 +56,16 @@ static void if_handler(struct pt_regs *regs, void *data)
 KTEST(irq_free_waits, "irq.free_waits")
 {
 	const int rounds = 16;
-	unsigned int me, other;
 	struct cpumask saved;
 	int early = 0, ran = 0;
+	/* Stay here: sent from the target itself, the IPI would run the
+	 * handler at once, before this thread looks. */
+	unsigned int other = ktest_pin_pick_other(&saved);
 
-	preempt_disable();
-	me = smp_processor_id();
-	preempt_enable();
-	other = cpumask_any_but(&cpu_online_mask, me);
 	if (other >= nr_cpu_ids) {
 		printk("irq.free_waits: one CPU: nothing to check\n");
 		return;
 	}
-	/* Stay here: sent from the target itself, the IPI would run the
-	 * handler at once, before this thread looks. */
-	cpumask_copy(&saved, &current->cpus_allowed);
-	set_cpus_allowed_ptr(current, cpumask_of(me));
 	if_bad_data = if_seen = 0;
 	for (int n = 1; n <= rounds; n++) {
 		struct irq_free_data *d = kzalloc(sizeof(*d));
@@ -104,7 +98,7 @@ KTEST(irq_free_waits, "irq.free_waits")
 		memset(d, 0x6b, sizeof(*d));
 		kfree(d);
 	}
-	set_cpus_allowed_ptr(current, &saved);
+	ktest_unpin(&saved);
 	printk("irq.free_waits: %d rounds, handler inside when freed in %d; free_irq_vector() returned "
 	       "with it still inside %d times\n", rounds, ran, early);
 	KTEST_EXPECT_MSG(ran == rounds, "the handler was seen inside in only %d of %d rounds", ran, rounds);

@@ -40,6 +40,14 @@ void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt
 	if (!(cond)) ktest_fail(t, __FILE__, __LINE__, fmt, ##__VA_ARGS__); \
 } while (0)
 
+/* Pin the calling test to the CPU it runs on (its mask saved in *saved,
+ * for ktest_unpin) and return another online CPU; nr_cpu_ids, and nothing
+ * pinned, when there is none. For tests that send to the other CPU and
+ * must not end up on it. */
+struct cpumask;
+unsigned int ktest_pin_pick_other(struct cpumask *saved);
+void ktest_unpin(const struct cpumask *saved);
+
 /* Run the tests selected by `ktest=`; returns the number that failed. */
 int ktest_run_selected(void);
 

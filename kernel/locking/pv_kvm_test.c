@@ -65,7 +65,7 @@ static bool kk_wait(const int *p, int n, unsigned int ms)
 
 KTEST(kvm_nmi_kick, "locking.kvm_nmi_kick")
 {
-	unsigned int me, a;
+	unsigned int a;
 	struct task_struct *k;
 	struct cpumask saved;
 	int lost = 0, rescued = 0;
@@ -75,21 +75,16 @@ KTEST(kvm_nmi_kick, "locking.kvm_nmi_kick")
 		printk("locking.kvm_nmi_kick: no KVM backend here: nothing to check\n");
 		return;
 	}
-	preempt_disable();
-	me = smp_processor_id();
-	preempt_enable();
-	a = cpumask_any_but(&cpu_online_mask, me);
+	a = ktest_pin_pick_other(&saved);
 	if (a >= nr_cpu_ids) {
 		printk("locking.kvm_nmi_kick: one CPU: nothing to check\n");
 		return;
 	}
-	cpumask_copy(&saved, &current->cpus_allowed);
-	set_cpus_allowed_ptr(current, cpumask_of(me));
 	kk_go = kk_armed = kk_woke = 0;
 	k = kthread_create(kk_sleeper, NULL, "kvmkick");
 	KTEST_EXPECT(k != NULL);
 	if (!k) {
-		set_cpus_allowed_ptr(current, &saved);
+		ktest_unpin(&saved);
 		return;
 	}
 	kthread_bind(k, a);
@@ -110,7 +105,7 @@ KTEST(kvm_nmi_kick, "locking.kvm_nmi_kick")
 		rescued += __atomic_load_n(&kk_woke, __ATOMIC_ACQUIRE) == n;
 	}
 	kthread_stop(k);
-	set_cpus_allowed_ptr(current, &saved);
+	ktest_unpin(&saved);
 	printk("locking.kvm_nmi_kick: %d rounds, backend %s: %d kicks lost before the halt "
 	       "(%d of them rescued)\n", KK_ROUNDS, kk_ops->name, lost, rescued);
 	KTEST_EXPECT_MSG(lost == 0, "a kick sent while CPU %u was about to halt with interrupts off "
