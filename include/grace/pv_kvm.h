@@ -20,5 +20,8 @@ const struct pv_lock_ops *pv_kvm_ops(char *why, size_t n);
  * fallback kick that halt waits for). True if it moved regs->rip. */
 struct pt_regs;
 bool pv_kvm_nmi_fixup(struct pt_regs *regs);
+/* That halt's instructions: the window's first, the hlt, and past it (for
+ * ktest locking.kvm_nmi_fixup). */
+extern const char kvm_nmi_halt_window[], kvm_nmi_halt_hlt[], kvm_nmi_halt_done[];
 
 #endif

@@ -204,9 +204,8 @@ static bool kvm_probe(char *why, size_t n)
 static DEFINE_PER_CPU(u8, kvm_nmi_kick);
 
 void kvm_nmi_halt(u8 *latch);   /* below: halt unless *latch, interrupts off */
-extern const char kvm_nmi_halt_window[], kvm_nmi_halt_hlt[], kvm_nmi_halt_done[];
 __asm__(".pushsection .text\n"
-	".globl kvm_nmi_halt\n"
+	".globl kvm_nmi_halt, kvm_nmi_halt_window, kvm_nmi_halt_hlt, kvm_nmi_halt_done\n"
 	".type kvm_nmi_halt, @function\n"
 	"kvm_nmi_halt:\n"
 	"kvm_nmi_halt_window:\n"

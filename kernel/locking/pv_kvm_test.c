@@ -11,7 +11,13 @@
  * Without a KVM backend (boot with pvspin.kvm_force=1 pvspin.kvm_noprobe=1
  * under TCG to get the fallback) there is nothing to check.
  * Scenario pvspin-kvm-nmi-kick; mutant 50 (the kicker skips the latch).
+ *
+ * ktest locking.kvm_nmi_fixup: the other half, which no timing can aim at
+ * (an NMI between the latch check and the hlt): pv_kvm_nmi_fixup() sends
+ * an NMI frame whose RIP is anywhere from the check to the hlt itself past
+ * the hlt, and leaves every other RIP alone. Runs everywhere (ktest-all).
  */
+#include <asm/ptrace.h>
 #include <grace/cpumask.h>
 #include <grace/delay.h>
 #include <grace/irq.h>
@@ -19,6 +25,7 @@
 #include <grace/kthread.h>
 #include <grace/nmi.h>
 #include <grace/printk.h>
+#include <grace/pv_kvm.h>
 #include <grace/qspinlock_pv.h>
 #include <grace/sched.h>
 #include <grace/smp.h>
@@ -111,4 +118,27 @@ KTEST(kvm_nmi_kick, "locking.kvm_nmi_kick")
 	KTEST_EXPECT_MSG(lost == 0, "a kick sent while CPU %u was about to halt with interrupts off "
 			 "did not wake it (%d of %d rounds): the NMI came before the hlt and nothing "
 			 "remembered it", a, lost, KK_ROUNDS);
+}
+
+KTEST(kvm_nmi_fixup, "locking.kvm_nmi_fixup")
+{
+	const u64 win = (u64)kvm_nmi_halt_window, hlt = (u64)kvm_nmi_halt_hlt;
+	const u64 done = (u64)kvm_nmi_halt_done;
+	struct pt_regs r;
+
+	KTEST_EXPECT_MSG(win < hlt && hlt + 1 == done, "window %#llx, hlt %#llx, done %#llx",
+			 (unsigned long long)win, (unsigned long long)hlt, (unsigned long long)done);
+	KTEST_EXPECT_MSG(*(const u8 *)hlt == 0xf4, "kvm_nmi_halt_hlt holds %#x, not hlt",
+			 *(const u8 *)hlt);
+	for (u64 rip = win - 1; rip <= done; rip++) {
+		bool inside = rip >= win && rip <= hlt;
+		bool moved;
+
+		r.rip = rip;
+		moved = pv_kvm_nmi_fixup(&r);
+		KTEST_EXPECT_MSG(moved == inside && r.rip == (inside ? done : rip),
+				 "an NMI at %#llx (window %#llx..%#llx) returned to %#llx",
+				 (unsigned long long)rip, (unsigned long long)win, (unsigned long long)hlt,
+				 (unsigned long long)r.rip);
+	}
 }
