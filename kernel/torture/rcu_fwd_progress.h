@@ -15,6 +15,7 @@ struct rcu_fwd_result {
 	unsigned long max_in_flight, cap_waits;
 	unsigned int max_laps;              /* most trips one callback made through call_rcu */
 	unsigned long gps;                  /* grace periods that ended during the flood */
+	u64 backlog_ns, bound_ns;           /* max in flight as posting time; its bound */
 	u64 drain_ns;                       /* flood end to the last callback's invocation */
 	bool drained;                       /* every callback ran within the drain bound */
 	bool stopped;                       /* *stop was seen: no verdict */

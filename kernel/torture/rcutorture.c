@@ -31,7 +31,7 @@
  *  - With rcutorture.fwd_progress_ms, a callback flood every
  *    rcutorture.fwd_progress_holdoff_s: call_rcu() as fast as one thread
  *    can, callbacks reused as soon as they ran; grace periods must go on
- *    ending and the callbacks must come round (rcu_fwd_progress.c).
+ *    ending and the backlog stay within a bound (rcu_fwd_progress.c).
  *  - With rcutorture.onoff_interval_ms, a random non-boot CPU goes offline
  *    or online every interval; before every fourth offline the GP kthread
  *    is moved to the outgoing CPU, so its FQS timer is armed there. RCU's
@@ -552,9 +552,11 @@ static int rt_fwd_fn(void *arg)
 			break;          /* the test ended under it: no verdict */
 		rt.fwd_floods++;
 		printk("rcutorture: fwd_progress: flood %llu ms on CPU %u..%u: %lu posted (%lu fresh), "
-		       "%lu invoked, max in flight %lu, most laps %u, %lu GPs, %lu pool waits%s\n",
+		       "%lu invoked, max in flight %lu, most laps %u, %lu GPs, %lu pool waits, "
+		       "backlog %llu ms (bound %llu)%s\n",
 		       (unsigned long long)(r.flood_ns / 1000000), r.cpu_first, r.cpu_last, r.posted,
 		       r.fresh, r.invoked, r.max_in_flight, r.max_laps, r.gps, r.cap_waits,
+		       (unsigned long long)(r.backlog_ns / 1000000), (unsigned long long)(r.bound_ns / 1000000),
 		       ret ? " !!!" : "");
 		flood_ok = !ret;
 		if (ret) {
