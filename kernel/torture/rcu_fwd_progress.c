@@ -156,10 +156,8 @@ int rcu_fwd_flood(unsigned int flood_ms, unsigned int max_cbs, const volatile bo
 	r->cpu_last = smp_processor_id();
 	fwd_take(&invoked);
 	r->invoked = invoked;
-	if (*stop && now < t_end) {
-		r->stopped = true;
-		return 1;
-	}
+	if (*stop && now < t_end)
+		return 1;            /* ended early: no verdict */
 	if (r->posted - invoked > max_cbs) {   /* more in flight than exist: books broken */
 		snprintf(why, why_len, "%lu callbacks in flight from a pool of %u", r->posted - invoked, max_cbs);
 		return -1;

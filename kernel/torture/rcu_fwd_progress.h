@@ -18,7 +18,6 @@ struct rcu_fwd_result {
 	u64 backlog_ns, bound_ns;           /* max in flight as posting time; its bound */
 	u64 drain_ns;                       /* flood end to the last callback's invocation */
 	bool drained;                       /* every callback ran within the drain bound */
-	bool stopped;                       /* *stop was seen: no verdict */
 };
 
 /*
